@@ -1,0 +1,62 @@
+# Two commands do everything: `make lab` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+
+# One BLAS thread: stored notebook outputs are reproducible and timings are comparable.
+export OMP_NUM_THREADS      := 1
+export OPENBLAS_NUM_THREADS := 1
+export MKL_NUM_THREADS      := 1
+export VECLIB_MAXIMUM_THREADS := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
+
+.PHONY: help venv lab test unit nbval notebooks html torch bench clean
+
+help:
+	@echo "make lab        create .venv if needed and open Jupyter Lab on notebooks/"
+	@echo "make test       create .venv if needed, run unit tests and strict nbval on every notebook"
+	@echo "make notebooks  re-execute every notebook in place (the only way stored outputs are made)"
+	@echo "make html       render the executed notebooks to build/html/ with an index page"
+	@echo "make torch      optional: install the CPU build of PyTorch for the comparison tests"
+	@echo "make bench      run the layer benchmark (prints figures)"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env \
+	    --nbval-sanitize-with notebooks/nbval.cfg --durations=15
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest $(NOTEBOOKS) --nbval --nbval-current-env \
+	    --nbval-sanitize-with notebooks/nbval.cfg --durations=15
+
+notebooks: $(STAMP)
+	$(BIN)/python tools/run_notebooks.py $(NOTEBOOKS)
+
+html: $(STAMP)
+	$(BIN)/python tools/build_site.py $(NOTEBOOKS) --out build/html
+
+# Optional PyTorch (CPU build) for the comparison tests; they skip without it.
+torch: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0+cpu'
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_layers.py
+
+clean:
+	rm -rf build .pytest_cache

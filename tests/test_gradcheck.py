@@ -55,3 +55,13 @@ def test_gradcheck_rejects_float32_and_bad_shapes():
         gradcheck(lambda: 0.0, {"x": x}, {"x": np.ones(3)})
     with pytest.raises(ValueError, match="missing gradients"):
         gradcheck(lambda: 0.0, {"x": x}, {})
+
+
+@pytest.mark.parametrize("stencil", [2, 4])
+def test_unused_parameter_has_exactly_zero_numerical_gradient(stencil):
+    # f does not depend on unused[1]; f itself is far from 0, so an unpaired stencil would leave rounding noise.
+    unused = np.array([1.0, 2.0])
+    f = lambda: 1e3 + unused[0] ** 2
+    numeric = numerical_gradient(f, unused, stencil=stencil)
+    assert numeric[1] == 0.0
+    assert gradcheck(f, {"u": unused}, {"u": np.array([2.0, 0.0])}, stencil=stencil)["u"] < 1e-7

@@ -1,4 +1,5 @@
-"""Sequence data: vocabularies, encoding, one-hot vectors, padded time-major batches, text loading.
+"""Sequence data: vocabularies, encoding, one-hot vectors, padded time-major batches, text loading,
+and (re-exported from `rnn_utils.grammars`) the generated corpora AgreementGrammar and ReberGrammar.
 
 Special tokens and their fixed ids (with the default ``specials``, always these three, always first):
 
@@ -24,6 +25,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ._checks import check_array, check_choice, check_positive_int
+from .grammars import AgreementGrammar, ReberGrammar, to_text  # generated corpora live in grammars.py
 
 PAD, UNK, EOS = "<pad>", "<unk>", "<eos>"
 SPECIALS: Tuple[str, ...] = (PAD, UNK, EOS)
@@ -359,4 +361,5 @@ __all__ = [
     "PAD", "UNK", "EOS", "SPECIALS", "PAD_ID", "UNK_ID", "EOS_ID",
     "tokenize", "Vocabulary", "build_char_vocab", "build_word_vocab",
     "one_hot", "pad_batch", "next_token_batch", "load_text",
+    "AgreementGrammar", "ReberGrammar", "to_text",
 ]

@@ -1,0 +1,562 @@
+"""Sequence layers RNN, LSTM and GRU: stacked, optionally bidirectional, with hand-written BPTT.
+
+    layer = LSTM(input_size, hidden_size, num_layers=1, bidirectional=False, dtype=np.float64, rng=None)
+    # RNN(..., nonlinearity="tanh" | "relu"),  GRU(..., reset_after=True | False)
+    Y, state_n = layer.forward(X, state0=None)         # X (T, B, D) -> Y (T, B, dirs*H)
+    dX, dstate0 = layer.backward(dY, dstate_n=None)    # fills layer.grads (same keys as layer.params)
+
+Semantics, parameter names, shapes and gate order are those of torch.nn.RNN / LSTM / GRU (time-major input,
+`batch_first=False`), so `layer.load_state_dict(torch_module.state_dict())` works and gives the same numbers:
+
+    params   weight_ih_l{k}[_reverse] (G*H, D_k)   weight_hh_l{k}[_reverse] (G*H, H)
+             bias_ih_l{k}[_reverse]   (G*H,)       bias_hh_l{k}[_reverse]   (G*H,)
+             G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n); D_0 = input_size, D_k = dirs*H for k >= 1
+    state    h of shape (num_layers*dirs, B, H), index k*dirs + d (layer-major, then direction);
+             for the LSTM the pair (h, c). None means zeros (for the state and for its gradient).
+    Y        (T, B, dirs*H): the last layer's outputs, [forward, reverse] concatenated on the last axis.
+             Layer k >= 1 reads that concatenation of layer k-1; the reverse direction reads t = T-1, ..., 0.
+
+The equations of one step are those of the cells in `rnn_utils.cells` (see their docstrings). This module computes
+them for all steps with a faster arrangement (tested against stepping the cells):
+
+* one matrix product for the input projection of all T steps of a direction, with the biases folded in as an
+  extra column of ones, so the bias gradient comes out of the weight-gradient product for free;
+* per step only the recurrent product h W_hh^T (into a preallocated buffer) and in-place elementwise work;
+  sigmoid(a) = 0.5 tanh(a/2) + 0.5, with the 1/2 folded into (copies of) the weights, so one tanh call
+  serves all gates of a step;
+* LSTM and GRU activations stored gate-major, (G, T, B, H), so each gate of a step is a contiguous (B, H)
+  block (numpy's elementwise loops are 2-3x slower on strided views); the LSTM gates internally reordered to
+  (o, i, f, g) so the three sigmoid gates are one block (gradients are permuted back to torch's order);
+* all caches preallocated in the layer dtype, in time order (the reverse direction walks reversed views);
+* the weight gradients as one product over all steps after the backward loop (dW_hh = dA^T H_prev).
+
+What remains above the bare matrix products (see benchmarks/bench_layers.py) is mostly np.tanh itself and the
+fixed cost of a dozen small numpy calls per step.
+
+Dtypes: the layer computes in its `dtype` (float32 or float64). X and states of any real dtype (other float
+width or integers) are cast to it; outputs and gradients are in the layer dtype.
+
+Call order: `backward` uses the cache of the most recent `forward` (RuntimeError if there was none). The cache
+is not consumed: calling `backward` again (say with another dY) is allowed and recomputes from the same
+forward pass. It uses the weights as they were during that forward pass (copies are kept), so an optimiser
+step in between cannot make the gradients inconsistent with the cached activations.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from ._checks import check_array, check_choice, check_float_dtype, check_positive_int
+from .module import Module
+
+__all__ = ["RNN", "LSTM", "GRU"]
+
+
+class _Recurrent(Module):
+    """Shared machinery: parameters, argument checks, layer/direction bookkeeping. Subclasses provide the
+    per-direction loops `_forward_direction` and `_backward_direction`."""
+
+    gates = 1  # G: stacked gate blocks in weight_ih / weight_hh
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
+                 dtype=np.float64, rng: Optional[np.random.Generator] = None) -> None:
+        super().__init__()
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        check_choice("bidirectional", bidirectional, (False, True))
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if self.bidirectional else 1
+        self.dtype = check_float_dtype("dtype", dtype)
+        if rng is None:
+            rng = np.random.default_rng()  # fresh OS entropy: pass a seeded Generator for reproducible weights
+        elif not isinstance(rng, np.random.Generator):
+            raise ValueError(f"rng: expected a numpy.random.Generator or None, got {type(rng).__name__}")
+        H, G = self.hidden_size, self.gates
+        bound = 1.0 / np.sqrt(H)
+        for k in range(self.num_layers):
+            d_in = self.input_size if k == 0 else self.num_directions * H
+            for d in range(self.num_directions):
+                w_ih, w_hh, b_ih, b_hh = self._names(k, d)
+                # torch.nn's order and distribution: uniform(-1/sqrt(H), 1/sqrt(H)) for every parameter
+                self.params[w_ih] = rng.uniform(-bound, bound, (G * H, d_in)).astype(self.dtype)
+                self.params[w_hh] = rng.uniform(-bound, bound, (G * H, H)).astype(self.dtype)
+                self.params[b_ih] = rng.uniform(-bound, bound, (G * H,)).astype(self.dtype)
+                self.params[b_hh] = rng.uniform(-bound, bound, (G * H,)).astype(self.dtype)
+        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self._cache = None
+
+    # -------------------------------------------------------------------------------------------------------
+    def _names(self, layer: int, direction: int) -> Tuple[str, str, str, str]:
+        sfx = f"_l{layer}" + ("_reverse" if direction else "")
+        return "weight_ih" + sfx, "weight_hh" + sfx, "bias_ih" + sfx, "bias_hh" + sfx
+
+    def __repr__(self) -> str:
+        extra = self._extra_repr()
+        return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
+                f"bidirectional={self.bidirectional}{extra}, dtype={self.dtype.name})")
+
+    def _extra_repr(self) -> str:
+        return ""
+
+    @property
+    def _state_labels(self):
+        return ("num_layers*dirs", "B", "H")
+
+    def _state_shape(self, B: int):
+        return (self.num_layers * self.num_directions, B, self.hidden_size)
+
+    def _check_state(self, name: str, value, B: int) -> np.ndarray:
+        """One state array (num_layers*dirs, B, H) in the layer dtype; None -> zeros."""
+        shape = self._state_shape(B)
+        if value is None:
+            return np.zeros(shape, dtype=self.dtype)
+        return check_array(name, value, shape, self._state_labels).astype(self.dtype, copy=False)
+
+    def _check_states(self, name: str, value, B: int) -> List[np.ndarray]:
+        """[h] for RNN/GRU, [h, c] for the LSTM (tuple structure checked)."""
+        if self.gates != 4:
+            if isinstance(value, tuple):
+                raise ValueError(f"{name}: expected one array of shape "
+                                 f"{_shape_str(self._state_shape(B), self._state_labels)} (not a tuple: only "
+                                 f"the LSTM has a (h, c) pair), got a {type(value).__name__} of {len(value)}")
+            return [self._check_state(name, value, B)]
+        if value is None:
+            return [self._check_state(name, None, B), self._check_state(name, None, B)]
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            got = f"a {type(value).__name__} of length {len(value)}" if isinstance(value, (tuple, list)) else (
+                f"{type(value).__name__} of shape {np.shape(value)}")
+            raise ValueError(f"{name}: expected a tuple (h, c) of two arrays of shape "
+                             f"{_shape_str(self._state_shape(B), self._state_labels)}, got {got}")
+        return [self._check_state(f"{name}[{j}]", v, B) for j, v in enumerate(value)]
+
+    # -------------------------------------------------------------------------------------------------------
+    def forward(self, X, state0=None):
+        """Run the whole stack over the sequence.
+
+        X (T, B, D=input_size), any real dtype (cast to the layer dtype); state0: None (zeros) or h0
+        (num_layers*dirs, B, H), for the LSTM a tuple (h0, c0) of such arrays (either may be None).
+        Returns Y (T, B, dirs*H) and state_n: h_n (num_layers*dirs, B, H), for the LSTM (h_n, c_n).
+        """
+        X = check_array("X", X, (None, None, self.input_size), ("T", "B", "D"))
+        T, B, D = X.shape
+        if T == 0 or B == 0:
+            raise ValueError(f"X: expected at least one time step and one sequence, got shape {X.shape}")
+        states0 = self._check_states("state0", state0, B)
+        H, L, dirs = self.hidden_size, self.num_layers, self.num_directions
+        dt = self.dtype
+
+        # layer input with a trailing column of ones (the folded biases read it)
+        inp = np.empty((T, B, D + 1), dtype=dt)
+        inp[..., :D] = X
+        inp[..., D] = 1
+        layer_caches = []
+        states_n = [np.empty((L * dirs, B, H), dtype=dt) for _ in states0]
+        for k in range(L):
+            last = k == L - 1
+            width = dirs * H if last else dirs * H + 1
+            out = np.empty((T, B, width), dtype=dt)
+            if not last:
+                out[..., dirs * H] = 1
+            dir_caches = []
+            for d in range(dirs):
+                idx = k * dirs + d
+                names = self._names(k, d)
+                W_ih, W_hh, b_ih, b_hh = (self.params[n] for n in names)
+                cache, h_seq, finals = self._forward_direction(
+                    inp.reshape(T * B, -1), W_ih, W_hh, b_ih, b_hh,
+                    [s[idx] for s in states0], reverse=bool(d), T=T, B=B)
+                out[..., d * H:(d + 1) * H] = h_seq
+                for s_n, f in zip(states_n, finals):
+                    s_n[idx] = f
+                cache.setdefault("W_ih_in", W_ih.copy())
+                dir_caches.append(cache)
+            layer_caches.append({"inp": inp, "dirs": dir_caches})
+            inp = out
+        self._cache = {"T": T, "B": B, "layers": layer_caches}
+        state_n = tuple(states_n) if self.gates == 4 else states_n[0]
+        return out, state_n
+
+    def backward(self, dY, dstate_n=None):
+        """Backpropagation through time for the most recent `forward`.
+
+        dY (T, B, dirs*H) = dL/dY; dstate_n: None (zeros) or dL/dh_n (num_layers*dirs, B, H), for the LSTM a
+        tuple (dh_n, dc_n) (either may be None). Fills `self.grads` (overwritten) and returns
+        dX (T, B, D) and dstate0 (same structure as the state: dh0, or (dh0, dc0) for the LSTM).
+        """
+        if self._cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward: run forward(X) first")
+        T, B = self._cache["T"], self._cache["B"]
+        H, L, dirs = self.hidden_size, self.num_layers, self.num_directions
+        dY = check_array("dY", dY, (T, B, dirs * H), ("T", "B", "dirs*H")).astype(self.dtype, copy=False)
+        dstates_n = self._check_states("dstate_n", dstate_n, B)
+        dstates0 = [np.empty_like(s) for s in dstates_n]
+        d_out = dY
+        for k in reversed(range(L)):
+            lc = self._cache["layers"][k]
+            inp2 = lc["inp"].reshape(T * B, -1)          # (T*B, D_k + 1), last column ones
+            d_in = inp2.shape[1] - 1
+            d_inp = None
+            for d in range(dirs):
+                idx = k * dirs + d
+                cache = lc["dirs"][d]
+                dA_in, g_hh, finals = self._backward_direction(
+                    cache, d_out[..., d * H:(d + 1) * H], [s[idx] for s in dstates_n], reverse=bool(d), T=T, B=B)
+                for s0, f in zip(dstates0, finals):
+                    s0[idx] = f
+                dA2 = dA_in.reshape(T * B, -1)            # (T*B, G*H): gradient of the input projection
+                w_ih, w_hh, b_ih, b_hh = self._names(k, d)
+                g_aug = dA2.T @ inp2                      # (G*H, D_k + 1): [dW_ih | db_ih]
+                rows = cache.get("perm", slice(None))     # internal gate order -> torch order
+                self.grads[w_ih][rows] = g_aug[:, :d_in]  # in place: the grads arrays keep their identity
+                self.grads[b_ih][rows] = g_aug[:, d_in]
+                self.grads[w_hh][...] = g_hh["weight_hh"]
+                self.grads[b_hh][...] = g_hh["bias_hh"] if "bias_hh" in g_hh else self.grads[b_ih]
+                if d_inp is None:
+                    d_inp = dA2 @ cache["W_ih_in"]
+                else:
+                    d_inp += dA2 @ cache["W_ih_in"]
+            d_out = d_inp.reshape(T, B, d_in)
+        dX = d_out
+        dstate0 = tuple(dstates0) if self.gates == 4 else dstates0[0]
+        return dX, dstate0
+
+    # subclasses -------------------------------------------------------------------------------------------
+    def _forward_direction(self, inp2, W_ih, W_hh, b_ih, b_hh, state0, reverse, T, B):
+        """Run one direction of one layer. inp2 (T*B, D_k + 1) with a ones column; state0 [h0] or [h0, c0].
+        Returns (cache, h_seq (T, B, H) in time order, [h_n] or [h_n, c_n])."""
+        raise NotImplementedError
+
+    def _backward_direction(self, cache, dH, dfinal, reverse, T, B):
+        """Backward of one direction. dH (T, B, H) = dL/dh_t from above (time order), dfinal [dh_n] or
+        [dh_n, dc_n]. Returns (dA_in (T, B, G*H) gradient of the input projection x W_ih^T + b_ih,
+        {"weight_hh": ..., optionally "bias_hh": ... (default: equal to bias_ih's)}, [dh0] or [dh0, dc0])."""
+        raise NotImplementedError
+
+
+def _shape_str(shape, labels) -> str:
+    return "(" + ", ".join(f"{l}={s}" for l, s in zip(labels, shape)) + ")"
+
+
+def _time_views(buf: np.ndarray, reverse: bool) -> np.ndarray:
+    """Processing-order view of a time-ordered buffer (reversed view for the reverse direction)."""
+    return buf[::-1] if reverse else buf
+
+
+def _state_views(hs: np.ndarray, reverse: bool):
+    """For a state buffer hs (T+1, B, H) filled in processing order through `_time_views(hs)`, i.e. view[0] is the
+    initial state and view[s+1] the state after processing step s: return (outputs h_t in time order, the state
+    before each step in time order). Both are contiguous (T, B, H) slices."""
+    if reverse:
+        return hs[:-1], hs[1:]
+    return hs[1:], hs[:-1]
+
+
+# =============================================================================================================
+class RNN(_Recurrent):
+    """Stacked (optionally bidirectional) Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh),
+    act = tanh or relu. Same API, names and semantics as torch.nn.RNN(input_size, hidden_size, num_layers,
+    nonlinearity, bidirectional=...); see the module docstring. params weight_ih_l{k} (H, D_k), weight_hh_l{k}
+    (H, H), bias_ih_l{k} (H,), bias_hh_l{k} (H,) (+ _reverse). Single step: `rnn_utils.cells.rnn_cell_forward`.
+    """
+
+    gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bidirectional: bool = False, dtype=np.float64, rng: Optional[np.random.Generator] = None) -> None:
+        check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bidirectional, dtype, rng)
+
+    def _extra_repr(self) -> str:
+        return f", nonlinearity={self.nonlinearity!r}"
+
+    def _forward_direction(self, inp2, W_ih, W_hh, b_ih, b_hh, state0, reverse, T, B):
+        H = self.hidden_size
+        W_aug = np.concatenate([W_ih, (b_ih + b_hh)[:, None]], axis=1)        # (H, D_k + 1)
+        A = (inp2 @ W_aug.T).reshape(T, B, H)                                   # input projections, all steps
+        hs = np.empty((T + 1, B, H), dtype=self.dtype)
+        Av, hv = _time_views(A, reverse), _time_views(hs, reverse)
+        hv[0] = state0[0]
+        W_hh_T = W_hh.T
+        relu = self.nonlinearity == "relu"
+        for s in range(T):
+            h = hv[s + 1]
+            np.matmul(hv[s], W_hh_T, out=h)
+            h += Av[s]
+            if relu:
+                np.maximum(h, 0, out=h)
+            else:
+                np.tanh(h, out=h)
+        h_seq, _ = _state_views(hs, reverse)
+        return {"hs": hs, "W_hh": W_hh.copy()}, h_seq, [hv[T]]
+
+    def _backward_direction(self, cache, dH, dfinal, reverse, T, B):
+        H = self.hidden_size
+        hs, W_hh = cache["hs"], cache["W_hh"]
+        dA = np.empty((T, B, H), dtype=self.dtype)
+        dAv, hv, dHv = _time_views(dA, reverse), _time_views(hs, reverse), _time_views(dH, reverse)
+        dh_rec = np.array(dfinal[0])                                            # dL/dh of the current step
+        tmp = np.empty((B, H), dtype=self.dtype)
+        mask = np.empty((B, H), dtype=bool)
+        relu = self.nonlinearity == "relu"
+        for s in range(T - 1, -1, -1):
+            h, da = hv[s + 1], dAv[s]
+            dh_rec += dHv[s]
+            if relu:
+                np.greater(h, 0, out=mask)
+                np.multiply(dh_rec, mask, out=da)
+            else:
+                np.multiply(h, h, out=tmp)
+                np.subtract(1, tmp, out=tmp)
+                np.multiply(dh_rec, tmp, out=da)
+            np.matmul(da, W_hh, out=dh_rec)
+        _, h_prev = _state_views(hs, reverse)
+        dW_hh = dA.reshape(T * B, H).T @ h_prev.reshape(T * B, H)
+        return dA, {"weight_hh": dW_hh}, [dh_rec]
+
+
+# =============================================================================================================
+class LSTM(_Recurrent):
+    """Stacked (optionally bidirectional) LSTM with gates i, f, g, o; same API, names and semantics as
+    torch.nn.LSTM(input_size, hidden_size, num_layers, bidirectional=...) (see the module docstring). The state is
+    the pair (h, c), each (num_layers*dirs, B, H). params weight_ih_l{k} (4H, D_k), weight_hh_l{k} (4H, H),
+    bias_ih_l{k} (4H,), bias_hh_l{k} (4H,) (+ _reverse). Single step: `rnn_utils.cells.lstm_cell_forward`.
+    """
+
+    gates = 4
+
+    # Internal layout: gate blocks reordered to (o, i, f, g), so that the three sigmoid gates are one block, and
+    # the activations stored gate-major, S[gate, t] of shape (B, H), so that every elementwise operation of a step
+    # runs over contiguous memory. The weight copies and dA use this gate order; gradients are permuted back.
+    def _perm(self):
+        H = self.hidden_size
+        return np.r_[3 * H:4 * H, 0:H, H:2 * H, 2 * H:3 * H]      # internal row j = torch row perm[j]
+
+    def _forward_direction(self, inp2, W_ih, W_hh, b_ih, b_hh, state0, reverse, T, B):
+        H, dt = self.hidden_size, self.dtype
+        perm = self._perm()
+        # sigmoid(a) = 0.5 tanh(a/2) + 0.5: pre-scale the o, i, f rows by 1/2, then one tanh for all four gates
+        scale = np.full(4 * H, 0.5, dtype=dt)
+        scale[3 * H:] = 1.0
+        W_aug = np.concatenate([W_ih, (b_ih + b_hh)[:, None]], axis=1)[perm] * scale[:, None]
+        W_hh4_T = (W_hh[perm] * scale[:, None]).reshape(4, H, H).transpose(0, 2, 1)   # (4, H, H): W_k^T
+        S = np.empty((4, T, B, H), dtype=dt)          # pre-activations of all steps, then (in place) activations
+        np.matmul(inp2, W_aug.reshape(4, H, -1).transpose(0, 2, 1), out=S.reshape(4, T * B, H))
+        hs = np.empty((T + 1, B, H), dtype=dt)
+        cs = np.empty((T + 1, B, H), dtype=dt)
+        tc = np.empty((T, B, H), dtype=dt)            # tanh(c_t)
+        Sv = S[:, ::-1] if reverse else S
+        hv, cv, tcv = (_time_views(a, reverse) for a in (hs, cs, tc))
+        hv[0], cv[0] = state0
+        tmp = np.empty((4, B, H), dtype=dt)
+        ig = np.empty((B, H), dtype=dt)
+        for s in range(T):
+            a = Sv[:, s]                                # (4, B, H): [o, i, f, g]
+            np.matmul(hv[s], W_hh4_T, out=tmp)
+            a += tmp
+            np.tanh(a, out=a)
+            sig = a[:3]
+            sig *= 0.5
+            sig += 0.5
+            c = cv[s + 1]
+            np.multiply(a[2], cv[s], out=c)             # f * c_prev
+            np.multiply(a[1], a[3], out=ig)
+            c += ig                                     # + i * g
+            np.tanh(c, out=tcv[s])
+            np.multiply(a[0], tcv[s], out=hv[s + 1])    # h = o * tanh(c)
+        h_seq, _ = _state_views(hs, reverse)
+        cache = {"S": S, "hs": hs, "cs": cs, "tc": tc, "W_hh": W_hh[perm], "W_ih_in": W_ih[perm], "perm": perm}
+        return cache, h_seq, [hv[T], cv[T]]
+
+    def _backward_direction(self, cache, dH, dfinal, reverse, T, B):
+        H, dt = self.hidden_size, self.dtype
+        S, hs, cs, tc, W_hh = cache["S"], cache["hs"], cache["cs"], cache["tc"], cache["W_hh"]
+        dA = np.empty((T, B, 4 * H), dtype=dt)       # dL/d(pre-activations), rows (o, i, f, g) blocks
+        Sv = S[:, ::-1] if reverse else S
+        cv, tcv, dAv, dHv = (_time_views(a, reverse) for a in (cs, tc, dA, dH))
+        dh = np.array(dfinal[0])                      # dL/dh_t (recurrent part, then + dH)
+        dc = np.array(dfinal[1])                      # dL/dc_t
+        U = np.empty((4, B, H), dtype=dt)             # dL/d[o, i, f, g]
+        Dv = np.empty((4, B, H), dtype=dt)            # activation derivatives
+        v = np.empty((B, H), dtype=dt)
+        for s in range(T - 1, -1, -1):
+            a, t = Sv[:, s], tcv[s]
+            o, i, f, g = a
+            dh += dHv[s]
+            np.multiply(dh, t, out=U[0])                # dL/do = dh * tanh(c)
+            np.multiply(U[0], t, out=v)
+            np.subtract(dh, v, out=v)
+            v *= o
+            dc += v                                     # dc += dh * o * (1 - tanh(c)^2)
+            np.multiply(dc, g, out=U[1])                # dL/di = dc * g
+            np.multiply(dc, cv[s], out=U[2])            # dL/df = dc * c_prev
+            np.multiply(dc, i, out=U[3])                # dL/dg = dc * i
+            np.subtract(1, a[:3], out=Dv[:3])
+            Dv[:3] *= a[:3]                             # sigmoid' = s (1 - s)
+            np.multiply(g, g, out=Dv[3])
+            np.subtract(1, Dv[3], out=Dv[3])            # tanh' = 1 - g^2
+            da = dAv[s]
+            np.multiply(U, Dv, out=da.reshape(B, 4, H).transpose(1, 0, 2))
+            dc *= f                                     # dL/dc_{t-1} = dc * f
+            np.matmul(da, W_hh, out=dh)                 # dL/dh_{t-1} (recurrent part)
+        _, h_prev = _state_views(hs, reverse)
+        dW_hh = np.empty((4 * H, H), dtype=dt)
+        dW_hh[cache["perm"]] = dA.reshape(T * B, 4 * H).T @ h_prev.reshape(T * B, H)
+        return dA, {"weight_hh": dW_hh}, [dh, dc]
+
+
+# =============================================================================================================
+class GRU(_Recurrent):
+    """Stacked (optionally bidirectional) GRU with gates r, z, n; same API, names and semantics as
+    torch.nn.GRU(input_size, hidden_size, num_layers, bidirectional=...) (see the module docstring).
+
+    reset_after=True (default, PyTorch/cuDNN/Keras): n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
+    reset_after=False (Cho et al. 2014, the lecture notes): n = tanh(W_in x + b_in + W_hn (r * h) + b_hn), same
+    parameter shapes (not available in torch.nn). h' = (1 - z) * n + z * h in both. params weight_ih_l{k}
+    (3H, D_k), weight_hh_l{k} (3H, H), bias_ih_l{k} (3H,), bias_hh_l{k} (3H,) (+ _reverse).
+    Single step: `rnn_utils.cells.gru_cell_forward`.
+    """
+
+    gates = 3
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
+                 reset_after: bool = True, dtype=np.float64, rng: Optional[np.random.Generator] = None) -> None:
+        check_choice("reset_after", reset_after, (True, False))
+        self.reset_after = bool(reset_after)
+        super().__init__(input_size, hidden_size, num_layers, bidirectional, dtype, rng)
+
+    def _extra_repr(self) -> str:
+        return f", reset_after={self.reset_after}"
+
+    # Internal layout as for the LSTM: activations stored gate-major, S[gate, t] of shape (B, H), gates (r, z, n).
+    def _forward_direction(self, inp2, W_ih, W_hh, b_ih, b_hh, state0, reverse, T, B):
+        H, dt = self.hidden_size, self.dtype
+        scale = np.full(3 * H, 0.5, dtype=dt)          # r, z rows pre-scaled by 1/2 (sigmoid via tanh)
+        scale[2 * H:] = 1.0
+        bias = b_ih.copy()
+        bias[:2 * H] += b_hh[:2 * H]
+        if not self.reset_after:
+            bias[2 * H:] += b_hh[2 * H:]                 # b_hn sits outside the reset gate: fold it in too
+        W_aug = np.concatenate([W_ih, bias[:, None]], axis=1) * scale[:, None]
+        S = np.empty((3, T, B, H), dtype=dt)           # pre-activations, then (in place) [r, z, n]
+        np.matmul(inp2, W_aug.reshape(3, H, -1).transpose(0, 2, 1), out=S.reshape(3, T * B, H))
+        hs = np.empty((T + 1, B, H), dtype=dt)
+        Sv = S[:, ::-1] if reverse else S
+        hv = _time_views(hs, reverse)
+        hv[0] = state0[0]
+        tmp_h = np.empty((B, H), dtype=dt)
+        cache = {"S": S, "hs": hs, "W_hh": W_hh.copy()}
+        if self.reset_after:
+            W_hh3_T = (W_hh * scale[:, None]).reshape(3, H, H).transpose(0, 2, 1)
+            b_hn = b_hh[2 * H:]
+            HN = np.empty((T, B, H), dtype=dt)          # W_hn h_{t-1} + b_hn
+            HNv = _time_views(HN, reverse)
+            tmp = np.empty((3, B, H), dtype=dt)
+            for s in range(T):
+                a, hn = Sv[:, s], HNv[s]
+                rz, n = a[:2], a[2]
+                np.matmul(hv[s], W_hh3_T, out=tmp)
+                rz += tmp[:2]
+                np.tanh(rz, out=rz)
+                rz *= 0.5
+                rz += 0.5
+                np.add(tmp[2], b_hn, out=hn)
+                np.multiply(a[0], hn, out=tmp_h)
+                n += tmp_h
+                np.tanh(n, out=n)
+                np.subtract(hv[s], n, out=tmp_h)         # h = n + z * (h_prev - n)
+                tmp_h *= a[1]
+                np.add(n, tmp_h, out=hv[s + 1])
+            cache["HN"] = HN
+        else:
+            W_hrz2_T = (W_hh[:2 * H] * 0.5).reshape(2, H, H).transpose(0, 2, 1)
+            W_hn_T = W_hh[2 * H:].T
+            RH = np.empty((T, B, H), dtype=dt)          # r * h_{t-1}
+            RHv = _time_views(RH, reverse)
+            tmp = np.empty((2, B, H), dtype=dt)
+            for s in range(T):
+                a, rh = Sv[:, s], RHv[s]
+                rz, n = a[:2], a[2]
+                np.matmul(hv[s], W_hrz2_T, out=tmp)
+                rz += tmp
+                np.tanh(rz, out=rz)
+                rz *= 0.5
+                rz += 0.5
+                np.multiply(a[0], hv[s], out=rh)
+                np.matmul(rh, W_hn_T, out=tmp_h)
+                n += tmp_h
+                np.tanh(n, out=n)
+                np.subtract(hv[s], n, out=tmp_h)
+                tmp_h *= a[1]
+                np.add(n, tmp_h, out=hv[s + 1])
+            cache["RH"] = RH
+        h_seq, _ = _state_views(hs, reverse)
+        return cache, h_seq, [hv[T]]
+
+    def _backward_direction(self, cache, dH, dfinal, reverse, T, B):
+        H, dt = self.hidden_size, self.dtype
+        S, hs, W_hh = cache["S"], cache["hs"], cache["W_hh"]
+        dA = np.empty((T, B, 3 * H), dtype=dt)          # input side: [da_r, da_z, da_n]
+        Sv = S[:, ::-1] if reverse else S
+        hv, dAv, dHv = (_time_views(a, reverse) for a in (hs, dA, dH))
+        dh = np.array(dfinal[0])
+        E = np.empty((3, B, H), dtype=dt)               # this step's [da_r, da_z, da_n], gate-major
+        U = np.empty((2, B, H), dtype=dt)               # dL/dr, dL/dz
+        Dv = np.empty((2, B, H), dtype=dt)
+        w = np.empty((B, H), dtype=dt)
+        v = np.empty((B, H), dtype=dt)
+        tmp = np.empty((B, H), dtype=dt)
+        if self.reset_after:
+            HNv = _time_views(cache["HN"], reverse)
+            dAh = np.empty((T, B, 3 * H), dtype=dt)     # hidden side: [da_r, da_z, da_n * r]
+            dAhv = _time_views(dAh, reverse)
+        else:
+            W_hrz, W_hn = W_hh[:2 * H], W_hh[2 * H:]
+            d_rh = np.empty((B, H), dtype=dt)
+        for s in range(T - 1, -1, -1):
+            a = Sv[:, s]
+            r, z, n = a
+            h_prev = hv[s]
+            dh += dHv[s]
+            np.subtract(h_prev, n, out=U[1])
+            U[1] *= dh                                    # dL/dz = dh * (h_prev - n)
+            np.multiply(dh, z, out=w)                     # direct path to h_prev
+            np.subtract(dh, w, out=v)                     # dL/dn = dh * (1 - z)
+            np.multiply(v, n, out=tmp)
+            tmp *= n
+            np.subtract(v, tmp, out=E[2])                 # da_n = dn * (1 - n^2)
+            if self.reset_after:
+                np.multiply(E[2], HNv[s], out=U[0])       # dL/dr = da_n * (W_hn h_prev + b_hn)
+            else:
+                np.matmul(E[2], W_hn, out=d_rh)           # dL/d(r * h_prev)
+                np.multiply(d_rh, h_prev, out=U[0])       # dL/dr
+            np.subtract(1, a[:2], out=Dv)
+            Dv *= a[:2]                                   # sigmoid' = s (1 - s)
+            np.multiply(U, Dv, out=E[:2])                 # [da_r, da_z]
+            da = dAv[s]
+            np.copyto(da.reshape(B, 3, H).transpose(1, 0, 2), E)
+            if self.reset_after:
+                E[2] *= r                                 # gradient of W_hn h_prev + b_hn
+                dah = dAhv[s]
+                np.copyto(dah.reshape(B, 3, H).transpose(1, 0, 2), E)
+                np.matmul(dah, W_hh, out=dh)
+                dh += w
+            else:
+                np.matmul(da[:, :2 * H], W_hrz, out=dh)
+                dh += w
+                np.multiply(d_rh, r, out=tmp)
+                dh += tmp
+        _, h_prev = _state_views(hs, reverse)
+        hp2 = h_prev.reshape(T * B, H)
+        if self.reset_after:
+            dAh2 = dAh.reshape(T * B, 3 * H)
+            g = {"weight_hh": dAh2.T @ hp2, "bias_hh": dAh2.sum(axis=0)}
+        else:
+            dA2 = dA.reshape(T * B, 3 * H)
+            dW_hh = np.empty((3 * H, H), dtype=dt)
+            np.matmul(dA2[:, :2 * H].T, hp2, out=dW_hh[:2 * H])
+            np.matmul(dA2[:, 2 * H:].T, cache["RH"].reshape(T * B, H), out=dW_hh[2 * H:])
+            g = {"weight_hh": dW_hh}
+        return dA, g, [dh]

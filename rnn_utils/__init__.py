@@ -4,5 +4,65 @@ Every notebook derives a piece in the open, then reuses the finished version fro
 Conventions: sequences are time-major, X of shape (T, B, D); weights are stored (out, in) with the names,
 shapes and gate order of torch.nn.RNN/LSTM/GRU state_dict(); randomness comes only from a
 np.random.Generator passed in.
+
+Where things live (each module's docstring gives the shapes):
+    cells       single-step forward/backward of the RNN, LSTM and GRU cells (the readable reference)
+    recurrent   RNN, LSTM, GRU layers: stacked, bidirectional, hand-written BPTT, torch-compatible
+    layers      Linear (time-distributed affine), Embedding
+    losses      softmax, log_softmax, masked softmax cross-entropy over a sequence
+    optim       SGD (momentum), Adagrad, Adam; clipping by value and by global norm
+    gradcheck   centred-difference gradient checks, CS231n relative error
+    data        vocabularies, encoding, one-hot, time-major padding, text loading (+ the corpora below)
+    grammars    AgreementGrammar, ReberGrammar: generated corpora with exact entropies
+    models      LanguageModel with truncated-BPTT training
+    sampling    greedy, sampling (temperature, top-k, nucleus), beam search, scoring
+    plots       figures shared by several notebooks
 """
+from .cells import (
+    gru_cell_backward,
+    gru_cell_forward,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    rnn_cell_backward,
+    rnn_cell_forward,
+    sigmoid,
+)
+from .data import (
+    EOS,
+    EOS_ID,
+    PAD,
+    PAD_ID,
+    SPECIALS,
+    UNK,
+    UNK_ID,
+    Vocabulary,
+    build_char_vocab,
+    build_word_vocab,
+    load_text,
+    next_token_batch,
+    one_hot,
+    pad_batch,
+    tokenize,
+)
+from .grammars import AgreementGrammar, ReberGrammar, to_text
+from .gradcheck import gradcheck, numerical_gradient, numerical_gradient_array, rel_error
+from .layers import Embedding, Linear
+from .losses import cross_entropy_sum, log_softmax, softmax, softmax_cross_entropy
+from .models import LanguageModel, batchify, evaluate, next_token_log_probs, train
+from .module import Module
+from .optim import SGD, Adagrad, Adam, clip_by_global_norm, clip_by_value
+from .plots import draw_unrolled, prob_heatmap
+from .recurrent import GRU, LSTM, RNN
+from .sampling import (
+    Hypothesis,
+    beam_search,
+    filter_probs,
+    greedy,
+    length_normalised,
+    sample,
+    select_state,
+    sequence_log_prob,
+    token_log_probs,
+)
+
 __version__ = "0.1.0"

@@ -20,6 +20,8 @@ from typing import Callable, Dict, Mapping, Optional
 
 import numpy as np
 
+__all__ = ["numerical_gradient", "numerical_gradient_array", "rel_error", "gradcheck"]
+
 # stencil -> (pairs (k, w): w * (f(x + k h) - f(x - k h)), denominator in units of h). Differencing each
 # symmetric pair first makes the estimate exactly 0 for an element f does not depend on.
 _STENCILS = {

@@ -18,6 +18,8 @@ import numpy as np
 from ._checks import check_array, check_float_dtype, check_positive_int
 from .module import Module
 
+__all__ = ["Linear", "Embedding"]
+
 
 def _leading_shape(ndim: int, last: int, last_label: str):
     """Expected shape and labels for an array (..., last) of rank `ndim`: every leading axis may have any size."""

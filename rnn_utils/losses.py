@@ -18,6 +18,8 @@ import numpy as np
 
 from ._checks import check_array
 
+__all__ = ["softmax", "log_softmax", "softmax_cross_entropy", "cross_entropy_sum"]
+
 
 def _check_logits_any(name: str, z, axis: int) -> Tuple[np.ndarray, int]:
     if z is None:

@@ -23,6 +23,8 @@ from typing import Dict, Mapping, Tuple
 
 import numpy as np
 
+__all__ = ["SGD", "Adagrad", "Adam", "clip_by_value", "clip_by_global_norm"]
+
 
 def _check_scalar(name: str, value, low: float, high: float = math.inf, low_open: bool = False, high_open: bool = True) -> float:
     """Return `value` as a float after checking it is a real number in the given interval."""

@@ -47,7 +47,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ._checks import check_array, check_choice, check_float_dtype, check_positive_int
+from ._checks import check_array, check_choice, check_float_dtype, check_positive_int, describe_shape
 from .module import Module
 
 __all__ = ["RNN", "LSTM", "GRU"]
@@ -119,7 +119,7 @@ class _Recurrent(Module):
         if self.gates != 4:
             if isinstance(value, tuple):
                 raise ValueError(f"{name}: expected one array of shape "
-                                 f"{_shape_str(self._state_shape(B), self._state_labels)} (not a tuple: only "
+                                 f"{describe_shape(self._state_shape(B), self._state_labels)} (not a tuple: only "
                                  f"the LSTM has a (h, c) pair), got a {type(value).__name__} of {len(value)}")
             return [self._check_state(name, value, B)]
         if value is None:
@@ -128,7 +128,7 @@ class _Recurrent(Module):
             got = f"a {type(value).__name__} of length {len(value)}" if isinstance(value, (tuple, list)) else (
                 f"{type(value).__name__} of shape {np.shape(value)}")
             raise ValueError(f"{name}: expected a tuple (h, c) of two arrays of shape "
-                             f"{_shape_str(self._state_shape(B), self._state_labels)}, got {got}")
+                             f"{describe_shape(self._state_shape(B), self._state_labels)}, got {got}")
         return [self._check_state(f"{name}[{j}]", v, B) for j, v in enumerate(value)]
 
     # -------------------------------------------------------------------------------------------------------
@@ -233,10 +233,6 @@ class _Recurrent(Module):
         [dh_n, dc_n]. Returns (dA_in (T, B, G*H) gradient of the input projection x W_ih^T + b_ih,
         {"weight_hh": ..., optionally "bias_hh": ... (default: equal to bias_ih's)}, [dh0] or [dh0, dc0])."""
         raise NotImplementedError
-
-
-def _shape_str(shape, labels) -> str:
-    return "(" + ", ".join(f"{l}={s}" for l, s in zip(labels, shape)) + ")"
 
 
 def _time_views(buf: np.ndarray, reverse: bool) -> np.ndarray:

@@ -62,6 +62,7 @@ class Linear(Module):
         self.params["weight"] = rng.uniform(-bound, bound, (self.out_features, self.in_features)).astype(self.dtype)
         if bias:
             self.params["bias"] = rng.uniform(-bound, bound, self.out_features).astype(self.dtype)
+        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self._cache = None
 
     def forward(self, X) -> np.ndarray:
@@ -91,9 +92,9 @@ class Linear(Module):
         labels = ("",) * (len(y_shape) - 1) + ("out_features",)  # "" -> the size itself
         dY = check_array("dY", dY, y_shape, labels).astype(self.dtype, copy=False)
         dY2 = dY.reshape(-1, self.out_features)  # (N, K)
-        self.grads = {"weight": dY2.T @ X2}
+        np.matmul(dY2.T, X2, out=self.grads["weight"])  # in place: the grads arrays keep their identity
         if "bias" in self.params:
-            self.grads["bias"] = dY2.sum(axis=0)
+            np.sum(dY2, axis=0, out=self.grads["bias"])
         return (dY2 @ self.params["weight"]).reshape(x_shape)
 
 
@@ -119,6 +120,7 @@ class Embedding(Module):
         self.dtype = check_float_dtype("dtype", dtype)
         rng = _check_rng(rng)
         self.params["weight"] = rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(self.dtype)
+        self.grads = {"weight": np.zeros_like(self.params["weight"])}
         self._cache = None
 
     def forward(self, idx) -> np.ndarray:
@@ -148,7 +150,7 @@ class Embedding(Module):
         shape = idx.shape + (self.embedding_dim,)
         labels = ("",) * idx.ndim + ("embedding_dim",)
         dX = check_array("dX", dX, shape, labels).astype(self.dtype, copy=False)
-        dW = np.zeros_like(self.params["weight"])
+        dW = self.grads["weight"]  # overwritten in place
+        dW[...] = 0
         np.add.at(dW, idx.reshape(-1), dX.reshape(-1, self.embedding_dim))
-        self.grads = {"weight": dW}
         return None

@@ -2,7 +2,8 @@
 
 A module owns two dicts with the same keys:
     params  name -> ndarray, the trainable arrays (updated in place by the optimisers in `rnn_utils.optim`)
-    grads   name -> ndarray, filled by `backward` (overwritten on every call, never accumulated)
+    grads   name -> ndarray, preallocated and overwritten in place by every `backward` (never accumulated:
+            copy an entry if you want to keep it past the next backward)
 and offers `state_dict()` (copies) and `load_state_dict(d)` (validated keys, shapes and values; cast to the
 module's dtype). Nothing else is hidden here.
 """

@@ -174,3 +174,18 @@ def test_embedding_bad_input():
         Embedding(3, -1)
     with pytest.raises(ValueError, match="dtype"):
         Embedding(3, 2, dtype=np.float16)
+
+
+def test_grads_are_overwritten_in_place_not_accumulated():
+    rng = np.random.default_rng(3)
+    lin, emb = Linear(3, 2, rng=rng), Embedding(4, 2, rng=rng)
+    assert set(lin.grads) == set(lin.params) and set(emb.grads) == set(emb.params)
+    w_lin, w_emb = lin.grads["weight"], emb.grads["weight"]
+    X, idx = rng.standard_normal((2, 3)), np.array([1, 1])
+    lin.forward(X), emb.forward(idx)
+    lin.backward(np.ones((2, 2))), emb.backward(np.ones((2, 2)))
+    lin.backward(np.ones((2, 2))), emb.backward(np.ones((2, 2)))  # twice: same values, not doubled
+    assert lin.grads["weight"] is w_lin and emb.grads["weight"] is w_emb
+    np.testing.assert_allclose(w_lin, np.ones((2, 2)).T @ X)
+    np.testing.assert_array_equal(w_emb[1], [2.0, 2.0])
+    np.testing.assert_array_equal(w_emb[[0, 2, 3]], 0.0)

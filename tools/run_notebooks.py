@@ -11,6 +11,22 @@ import nbformat
 from nbclient import NotebookClient
 
 
+def coalesce_streams(nb) -> None:
+    """Merge consecutive stdout/stderr chunks of a cell: how the kernel happened to flush them is not content,
+    and merging keeps re-executed notebooks byte-stable."""
+    for cell in nb.cells:
+        merged = []
+        for out in cell.get("outputs", []):
+            prev = merged[-1] if merged else None
+            if (out.output_type == "stream" and prev is not None and prev.output_type == "stream"
+                    and prev.name == out.name):
+                prev.text += out.text
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell.outputs = merged
+
+
 def execute_in_place(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
@@ -23,6 +39,7 @@ def execute_in_place(path: Path) -> float:
     )
     client.execute()
     elapsed = time.perf_counter() - start
+    coalesce_streams(nb)
     nbformat.write(nb, path)
     return elapsed
 

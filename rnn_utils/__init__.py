@@ -6,8 +6,9 @@ shapes and gate order of torch.nn.RNN/LSTM/GRU state_dict(); randomness comes on
 np.random.Generator passed in.
 
 Where things live (each module's docstring gives the shapes):
-    cells       single-step forward/backward of the RNN, LSTM and GRU cells (the readable reference)
-    recurrent   RNN, LSTM, GRU layers: stacked, bidirectional, hand-written BPTT, torch-compatible
+    cells       single-step forward/backward of the RNN, LSTM and GRU cells (the readable reference), as `Cell`s
+    unrolled    Unrolled: the readable sequence layer, a loop over any cell's step (the fast layers' twin)
+    recurrent   RNN, LSTM, GRU layers: stacked, bidirectional, hand-written BPTT, torch-compatible; select_state
     layers      Linear (time-distributed affine), Embedding
     losses      softmax, log_softmax, masked softmax cross-entropy over a sequence
     optim       SGD (momentum), Adagrad, Adam; clipping by value and by global norm
@@ -19,6 +20,13 @@ Where things live (each module's docstring gives the shapes):
     plots       figures shared by several notebooks
 """
 from .cells import (
+    BUILTIN_CELLS,
+    GRU_CELL,
+    GRU_RESET_BEFORE_CELL,
+    LSTM_CELL,
+    RNN_RELU_CELL,
+    RNN_TANH_CELL,
+    Cell,
     gru_cell_backward,
     gru_cell_forward,
     lstm_cell_backward,
@@ -52,7 +60,7 @@ from .models import LanguageModel, batchify, evaluate, next_token_log_probs, tra
 from .module import Module
 from .optim import SGD, Adagrad, Adam, clip_by_global_norm, clip_by_value
 from .plots import draw_unrolled, prob_heatmap
-from .recurrent import GRU, LSTM, RNN
+from .recurrent import GRU, LSTM, RNN, select_state
 from .sampling import (
     Hypothesis,
     beam_search,
@@ -60,9 +68,10 @@ from .sampling import (
     greedy,
     length_normalised,
     sample,
-    select_state,
     sequence_log_prob,
     token_log_probs,
 )
+
+from .unrolled import Unrolled
 
 __version__ = "0.1.0"

@@ -1,15 +1,37 @@
-"""Argument checks used at every public API boundary of `rnn_utils`.
+"""Argument checks used at every public API boundary of `rnn_utils`: the one home for validation.
 
 Each check raises a `ValueError` that names the argument, what was expected and what was received, *before* any
-numpy operation could fail (or silently broadcast) deeper inside. Internal helpers; not part of the public API.
+numpy operation could fail (or silently broadcast) deeper inside. Every check takes the argument's name as the
+caller spells it, so a function that hands its argument on to another one checks it first under its own name
+(`train(clip=0)` says "clip", not the "max_norm" of the clipping function it calls).
+
+    as_array(name, x)                     np.asarray that turns None, ragged lists, generators, dicts into ValueError
+    check_array(name, x, shape, labels)   rank, sizes, dtype kind, finiteness
+    check_token_ids(name, ids, V)         integer ids in [0, V)
+    check_positive_int / check_count      integers >= 1 / >= 0 (bools rejected)
+    check_real(name, x, low, high, ...)   a real number in an interval (open or closed ends)
+    check_bool, check_choice              flags and enumerations
+    check_rng(name, rng)                  a np.random.Generator (required: no hidden global randomness)
+    check_float_dtype(name, dtype)        float32 or float64, whatever the caller passed
+    check_numeric_dtype(name, dtype)      any real numeric dtype
+    renamed(callee, caller)               re-raise a callee's ValueError under the caller's argument name
+
+Internal helpers; not part of the public API.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+import math
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
 Dim = Optional[int]
+
+__all__ = [
+    "describe_shape", "as_array", "check_array", "check_token_ids", "check_positive_int", "check_count",
+    "check_real", "check_bool", "check_choice", "check_rng", "check_float_dtype", "check_numeric_dtype",
+    "renamed",
+]
 
 
 def describe_shape(shape: Sequence[Dim], labels: Optional[Sequence[str]] = None) -> str:
@@ -26,6 +48,33 @@ def describe_shape(shape: Sequence[Dim], labels: Optional[Sequence[str]] = None)
     return "(" + ", ".join(parts) + (",)" if len(parts) == 1 else ")")
 
 
+def as_array(name: str, x, *, empty_dtype=np.int64) -> np.ndarray:
+    """np.asarray(x), but a clear ValueError for what numpy would turn into an object array or a 0-d surprise.
+
+    None, generators/iterators, sets, dicts and strings are rejected; so are ragged nested lists (which numpy
+    either refuses with an obscure message or stores as dtype=object). An empty list becomes an empty array of
+    `empty_dtype` (integers by default: an empty list of token ids is not a list of floats).
+    """
+    if x is None:
+        raise ValueError(f"{name}: expected an array, got None")
+    if isinstance(x, (str, bytes, dict, set, frozenset)) or isinstance(x, Iterator):
+        raise ValueError(f"{name}: expected an array or a (nested) list of numbers, got {type(x).__name__}")
+    if isinstance(x, np.ndarray):
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"{name}: expected a rectangular array of numbers, got a ragged or mixed "
+                             f"{type(x).__name__} ({err})") from None
+    if arr.dtype == object:
+        raise ValueError(f"{name}: expected a rectangular array of numbers, got a ragged or mixed "
+                         f"{type(x).__name__} (numpy made it dtype=object)")
+    if arr.size == 0 and not isinstance(x, np.ndarray):
+        arr = arr.astype(empty_dtype)
+    return arr
+
+
 def check_array(
     name: str,
     x,
@@ -34,16 +83,16 @@ def check_array(
     *,
     finite: bool = True,
     kind: str = "float",
+    allow_neg_inf: bool = False,
 ) -> np.ndarray:
     """Return `x` as an ndarray after checking its rank, sizes, dtype kind and (optionally) finiteness.
 
     shape:  expected shape; `None` entries accept any size. labels: names for the axes, used in messages.
     kind:   "float" (real floating point, or integers that will be cast by the caller), "int" (integer
             indices), or "any".
+    allow_neg_inf: with finite=True, accept -inf (a banned token's logit) but still reject NaN and +inf.
     """
-    if x is None:
-        raise ValueError(f"{name}: expected an array of shape {describe_shape(shape, labels)}, got None")
-    arr = np.asarray(x)
+    arr = as_array(name, x, empty_dtype=np.int64 if kind == "int" else np.float64)
     expected = describe_shape(shape, labels)
     if arr.ndim != len(shape):
         raise ValueError(
@@ -55,9 +104,14 @@ def check_array(
     if kind == "float":
         if arr.dtype.kind not in "fiub":
             raise ValueError(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
-        if finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
-            bad = int(np.size(arr) - np.isfinite(arr).sum())
-            raise ValueError(f"{name}: contains {bad} NaN or inf value(s) (shape {arr.shape})")
+        if finite and arr.dtype.kind == "f":
+            ok = np.isfinite(arr)
+            if allow_neg_inf:
+                ok |= np.isneginf(arr)
+            if not ok.all():
+                bad = int(ok.size - ok.sum())
+                what = "NaN or +inf" if allow_neg_inf else "NaN or inf"
+                raise ValueError(f"{name}: contains {bad} {what} value(s) (shape {arr.shape})")
     elif kind == "int":
         if arr.dtype.kind not in "iu":
             raise ValueError(f"{name}: expected an integer index array of shape {expected}, got dtype {arr.dtype}")
@@ -66,22 +120,146 @@ def check_array(
     return arr
 
 
+def check_token_ids(name: str, ids, vocab_size: Optional[int], shape: Optional[Sequence[Dim]] = None,
+                    labels: Optional[Sequence[str]] = None, *, where=None, size_name: str = "vocab_size"
+                    ) -> np.ndarray:
+    """Integer ids, every one in [0, vocab_size) (or >= 0 when vocab_size is None), as an int64 array.
+
+    shape/labels: as for `check_array` (None: any shape). where: optional bool mask of the same shape; only
+    the ids at True positions are range-checked (padded positions may hold anything, e.g. -1).
+    size_name: what the upper bound is called in the message ("vocab_size", "num_classes", ...).
+    """
+    arr = as_array(name, ids)
+    if shape is None:
+        shape = (None,) * arr.ndim
+    arr = check_array(name, arr, shape, labels, kind="int")
+    vals = arr if where is None else arr[where]
+    if vals.size:
+        lo, hi = int(vals.min()), int(vals.max())
+        top = math.inf if vocab_size is None else vocab_size
+        if lo < 0 or hi >= top:
+            bad = vals[(vals < 0) | (vals >= top)]
+            interval = "[0, inf)" if vocab_size is None else f"[0, {size_name}={vocab_size})"
+            raise ValueError(f"{name}: expected ids in {interval}, got {bad.size} outside "
+                             f"(e.g. {int(bad.flat[0])})")
+    return arr.astype(np.int64, copy=False)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def check_positive_int(name: str, value) -> int:
     """Return `value` as an int after checking it is a positive integer (bools rejected)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
+    if not _is_int(value) or value <= 0:
         raise ValueError(f"{name}: expected a positive integer, got {value!r}")
     return int(value)
 
 
+def check_count(name: str, value) -> int:
+    """Return `value` as an int after checking it is an integer >= 0 (bools rejected)."""
+    if not _is_int(value) or value < 0:
+        raise ValueError(f"{name}: expected a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def check_real(name: str, value, low: float = -math.inf, high: float = math.inf, *, low_open: bool = False,
+               high_open: bool = False) -> float:
+    """Return `value` as a float after checking it is a finite real number in the interval.
+
+    The interval's ends are closed unless `low_open` / `high_open`; an infinite end is always open.
+    Bools, strings, None, NaN and inf are rejected, with the interval in the message.
+    """
+    lo = "(" if (low_open or low == -math.inf) else "["
+    hi = ")" if (high_open or high == math.inf) else "]"
+    interval = f"{lo}{low:g}, {high:g}{hi}"
+    ok_type = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if ok_type:
+        v = float(value)
+        above = v > low if low_open else v >= low
+        below = v < high if high_open else v <= high
+        if math.isfinite(v) and above and below:
+            return v
+    raise ValueError(f"{name}: expected a real number in {interval}, got {value!r}")
+
+
+def check_bool(name: str, value) -> bool:
+    """Return `value` as a bool after checking it is True or False (not 0/1, not a string)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
 def check_choice(name: str, value, choices) -> None:
     """Raise a ValueError unless `value` is one of `choices`."""
-    if value not in choices:
+    if isinstance(value, (bool, np.bool_)) and not any(isinstance(c, (bool, np.bool_)) for c in choices):
+        raise ValueError(f"{name}: expected one of {list(choices)}, got {value!r}")
+    try:
+        ok = value in choices
+    except TypeError:  # unhashable or incomparable
+        ok = False
+    if not ok:
         raise ValueError(f"{name}: expected one of {list(choices)}, got {value!r}")
 
 
+def check_rng(name: str, rng) -> np.random.Generator:
+    """Return `rng` after checking it is a np.random.Generator. Required: the course never draws hidden
+    randomness, so a missing generator is an error that says how to make one."""
+    if rng is None:
+        raise ValueError(f"{name}: a np.random.Generator is required (randomness is always passed in), "
+                         f"e.g. {name}=np.random.default_rng(0)")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{name}: expected a np.random.Generator (np.random.default_rng(seed)), "
+                         f"got {type(rng).__name__}")
+    return rng
+
+
 def check_float_dtype(name: str, dtype) -> np.dtype:
-    """Return np.dtype(dtype), accepting only float32 and float64."""
-    dt = np.dtype(dtype)
+    """Return np.dtype(dtype), accepting only float32 and float64 (anything else, 'banana' included, is a
+    ValueError naming the argument)."""
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected float32 or float64 (np.float32, np.float64 or their names), "
+                         f"got {dtype!r}") from None
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"{name}: expected float32 or float64, got {dt}")
     return dt
+
+
+def check_numeric_dtype(name: str, dtype) -> np.dtype:
+    """Return np.dtype(dtype) for any real numeric dtype (floats, ints, bool); anything else is a ValueError."""
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a numeric dtype such as np.float64, got {dtype!r}") from None
+    if dt.kind not in "fiub":
+        raise ValueError(f"{name}: expected a real numeric dtype, got {dt}")
+    return dt
+
+
+class renamed:
+    """Context manager that re-raises a ValueError from a callee under the caller's argument name.
+
+        with renamed("max_norm", "clip"):
+            clip_by_global_norm(grads, clip)
+
+    turns "max_norm: expected ..." into "clip: expected ...". Only a message that starts with the callee's name
+    is rewritten; anything else passes through unchanged.
+    """
+
+    def __init__(self, *pairs: str):
+        if len(pairs) % 2:
+            raise ValueError("renamed: expected pairs of names (callee, caller)")
+        self.pairs = [(pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2)]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is ValueError:
+            msg = str(exc)
+            for inner, outer in self.pairs:
+                if msg.startswith(inner + ":") or msg.startswith(inner + "["):
+                    raise ValueError(outer + msg[len(inner):]) from None
+        return False

@@ -26,12 +26,22 @@ have the same four keys and shapes as `params`, summed over the batch.
     dx, dh_prev, grads = gru_cell_backward(dh, cache)
 
 Inputs are validated (ValueError naming the argument and the expected and received shapes). The arrays are used
-in the dtype of the weights. An upstream gradient given as None (dh, or dc for the LSTM) means zeros. The fast sequence layers in `rnn_utils.recurrent` compute exactly these equations for
-all time steps at once (tests check that stepping these cells reproduces them).
+in the dtype of the weights. An upstream gradient given as None (dh, or dc for the LSTM) means zeros.
+
+Each cell is also described by a `Cell` object (RNN_TANH_CELL, RNN_RELU_CELL, LSTM_CELL, GRU_CELL,
+GRU_RESET_BEFORE_CELL) with a uniform signature, state as a tuple:
+
+    new_state, cache = cell.forward(x, state, params)          # state = (h,) or (h, c)
+    dx, dstate_prev, grads = cell.backward(dstate, cache)       # dstate = dL/d(new_state), same structure
+
+`rnn_utils.unrolled.Unrolled` runs any such cell over a sequence by a plain loop (the readable layer); the fast
+sequence layers in `rnn_utils.recurrent` compute exactly these equations for all time steps at once (tests check
+that the two agree).
 """
 from __future__ import annotations
 
-from typing import Dict, Mapping, Tuple
+from dataclasses import dataclass
+from typing import Callable, Dict, Mapping, Tuple
 
 import numpy as np
 
@@ -45,6 +55,13 @@ __all__ = [
     "lstm_cell_backward",
     "gru_cell_forward",
     "gru_cell_backward",
+    "Cell",
+    "RNN_TANH_CELL",
+    "RNN_RELU_CELL",
+    "LSTM_CELL",
+    "GRU_CELL",
+    "GRU_RESET_BEFORE_CELL",
+    "BUILTIN_CELLS",
 ]
 
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -303,3 +320,82 @@ def gru_cell_backward(dh, cache):
         "bias_hh": np.concatenate([da_rz.sum(axis=0), da_hn.sum(axis=0)]),
     }
     return dx, dh_prev, grads
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the uniform cell interface used by the readable unrolled layer
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cell:
+    """A recurrent cell as a sequence layer sees it: one step forward, one step backward, and its parameter shapes.
+
+    name:         a short name, e.g. "lstm"
+    gates:        G, the number of stacked blocks in weight_ih (G*H, D), weight_hh (G*H, H), bias_ih/bias_hh (G*H,)
+    num_states:   1 (the state is (h,)) or 2 ((h, c)); state[0] is always h, the cell's output
+    forward:      forward(x (B, D), state: tuple of num_states (B, H) arrays, params) -> (new_state, cache)
+    backward:     backward(dstate: tuple = dL/d(new_state), cache) -> (dx (B, D), dstate_prev: tuple, grads)
+                  with grads a dict of the same keys and shapes as params
+    extra_params: ((name, shape_fn), ...): parameters beyond the four standard ones, shape_fn(H) -> shape,
+                  e.g. ("weight_ci", lambda H: (H,)) for a peephole weight
+
+    params (the dict passed to forward) holds "weight_ih", "weight_hh", "bias_ih", "bias_hh" and the extra names.
+    """
+
+    name: str
+    gates: int
+    num_states: int
+    forward: Callable
+    backward: Callable
+    extra_params: Tuple[Tuple[str, Callable[[int], Tuple[int, ...]]], ...] = ()
+
+    def param_shapes(self, input_size: int, hidden_size: int) -> Dict[str, Tuple[int, ...]]:
+        """{name: shape} of one layer's parameters, the four standard ones first (torch order), then the extras."""
+        G, H = self.gates, hidden_size
+        shapes = {"weight_ih": (G * H, input_size), "weight_hh": (G * H, H), "bias_ih": (G * H,),
+                  "bias_hh": (G * H,)}
+        for name, shape_fn in self.extra_params:
+            shapes[name] = tuple(shape_fn(H))
+        return shapes
+
+
+def _rnn_forward(nonlinearity):
+    def forward(x, state, params):
+        h, cache = rnn_cell_forward(x, state[0], params, nonlinearity=nonlinearity)
+        return (h,), cache
+    return forward
+
+
+def _rnn_backward(dstate, cache):
+    dx, dh_prev, grads = rnn_cell_backward(dstate[0], cache)
+    return dx, (dh_prev,), grads
+
+
+def _lstm_forward(x, state, params):
+    h, c, cache = lstm_cell_forward(x, state[0], state[1], params)
+    return (h, c), cache
+
+
+def _lstm_backward(dstate, cache):
+    dx, dh_prev, dc_prev, grads = lstm_cell_backward(dstate[0], dstate[1], cache)
+    return dx, (dh_prev, dc_prev), grads
+
+
+def _gru_forward(reset_after):
+    def forward(x, state, params):
+        h, cache = gru_cell_forward(x, state[0], params, reset_after=reset_after)
+        return (h,), cache
+    return forward
+
+
+def _gru_backward(dstate, cache):
+    dx, dh_prev, grads = gru_cell_backward(dstate[0], cache)
+    return dx, (dh_prev,), grads
+
+
+RNN_TANH_CELL = Cell("rnn_tanh", 1, 1, _rnn_forward("tanh"), _rnn_backward)
+RNN_RELU_CELL = Cell("rnn_relu", 1, 1, _rnn_forward("relu"), _rnn_backward)
+LSTM_CELL = Cell("lstm", 4, 2, _lstm_forward, _lstm_backward)
+GRU_CELL = Cell("gru", 3, 1, _gru_forward(True), _gru_backward)
+GRU_RESET_BEFORE_CELL = Cell("gru_reset_before", 3, 1, _gru_forward(False), _gru_backward)
+
+BUILTIN_CELLS = {c.name: c for c in (RNN_TANH_CELL, RNN_RELU_CELL, LSTM_CELL, GRU_CELL, GRU_RESET_BEFORE_CELL)}

@@ -1,5 +1,5 @@
-"""Sequence data: vocabularies, encoding, one-hot vectors, padded time-major batches, text loading,
-and (re-exported from `rnn_utils.grammars`) the generated corpora AgreementGrammar and ReberGrammar.
+"""Sequence data: vocabularies, encoding, one-hot vectors, padded time-major batches, text loading.
+(The generated corpora AgreementGrammar and ReberGrammar live in `rnn_utils.grammars`.)
 
 Special tokens and their fixed ids (with the default ``specials``, always these three, always first):
 
@@ -24,8 +24,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._checks import check_array, check_choice, check_positive_int
-from .grammars import AgreementGrammar, ReberGrammar, to_text  # generated corpora live in grammars.py
+from ._checks import check_array, check_choice, check_numeric_dtype, check_positive_int, check_token_ids
 
 PAD, UNK, EOS = "<pad>", "<unk>", "<eos>"
 SPECIALS: Tuple[str, ...] = (PAD, UNK, EOS)
@@ -192,22 +191,21 @@ class Vocabulary:
         return np.asarray(ids, dtype=np.int64)
 
     def decode(self, ids, *, skip_specials: bool = False) -> List[str]:
-        """Ids of any shape (flattened in C order) -> list of symbols.
+        """Ids of any shape (flattened in C order) -> list of symbols (an empty list for no ids).
 
-        skip_specials: leave out ``<pad>``, ``<unk>``, ``<eos>`` (and any other specials).
+        skip_specials: leave out ``<pad>``, ``<unk>``, ``<eos>`` (and any other specials). Default False, as
+        for `to_text`: what you decode is what was there.
         Negative or out-of-range ids raise a ValueError naming the offending id.
         """
-        if np.size(ids) == 0:
-            raise ValueError("decode: empty input (no ids to decode)")
-        arr = check_array("ids", ids, (None,) * np.ndim(ids), kind="int").reshape(-1)
-        _check_index_range("ids", arr, len(self))
+        arr = check_token_ids("ids", ids, len(self), size_name="vocabulary size").reshape(-1)
         out = [self.itos[i] for i in arr.tolist()]
         if skip_specials:
             out = [s for s in out if s not in self.specials]
         return out
 
-    def to_text(self, ids, *, skip_specials: bool = True) -> str:
-        """Ids -> a string: characters joined with "", words with a single space (specials left out by default)."""
+    def to_text(self, ids, *, skip_specials: bool = False) -> str:
+        """Ids -> a string: characters joined with "", words with a single space. skip_specials: leave out
+        ``<pad>``, ``<unk>``, ``<eos>`` (default False, as for `decode`)."""
         sep = "" if self.level == "char" else " "
         return sep.join(self.decode(ids, skip_specials=skip_specials))
 
@@ -252,16 +250,6 @@ def build_word_vocab(texts: Texts, *, lower: bool = True, punctuation: bool = Tr
 
 
 # ----------------------------------------------------------------------------------------------- arrays
-def _check_index_range(name: str, arr: np.ndarray, size: int) -> None:
-    if arr.size == 0:
-        return
-    lo, hi = int(arr.min()), int(arr.max())
-    if lo < 0:
-        raise ValueError(f"{name}: ids must be >= 0, got {lo}")
-    if hi >= size:
-        raise ValueError(f"{name}: ids must be < {size} (the number of classes), got {hi}")
-
-
 def one_hot(indices, num_classes: int, dtype=np.float64) -> np.ndarray:
     """One-hot vectors: indices of any shape S (int) -> array of shape S + (V,) with V = num_classes.
 
@@ -269,11 +257,11 @@ def one_hot(indices, num_classes: int, dtype=np.float64) -> np.ndarray:
     Negative or >= V indices raise a ValueError (no wrap-around).
     """
     num_classes = check_positive_int("num_classes", num_classes)
-    if np.size(indices) == 0 and np.asarray(indices).dtype.kind == "f":  # an empty list: no ids, not floats
-        indices = np.asarray(indices, dtype=np.int64)
-    arr = check_array("indices", indices, (None,) * np.ndim(indices), kind="int")
-    _check_index_range("indices", arr, num_classes)
-    return (arr[..., None] == np.arange(num_classes)).astype(dtype)
+    dtype = check_numeric_dtype("dtype", dtype)
+    arr = check_token_ids("indices", indices, num_classes, size_name="num_classes")
+    out = np.zeros(arr.shape + (num_classes,), dtype=dtype)
+    np.put_along_axis(out, arr[..., None], 1, axis=-1)
+    return out
 
 
 def _check_sequences(name: str, sequences) -> List[np.ndarray]:
@@ -361,5 +349,4 @@ __all__ = [
     "PAD", "UNK", "EOS", "SPECIALS", "PAD_ID", "UNK_ID", "EOS_ID",
     "tokenize", "Vocabulary", "build_char_vocab", "build_word_vocab",
     "one_hot", "pad_batch", "next_token_batch", "load_text",
-    "AgreementGrammar", "ReberGrammar", "to_text",
 ]

@@ -20,6 +20,8 @@ from typing import Callable, Dict, Mapping, Optional
 
 import numpy as np
 
+from ._checks import check_array, check_choice, check_real
+
 __all__ = ["numerical_gradient", "numerical_gradient_array", "rel_error", "gradcheck"]
 
 # stencil -> (pairs (k, w): w * (f(x + k h) - f(x - k h)), denominator in units of h). Differencing each
@@ -29,6 +31,14 @@ _STENCILS = {
     4: (((1.0, 8.0), (2.0, -1.0)), 12.0),
 }
 _DEFAULT_STEP = {2: 1e-5, 4: 1e-3}
+
+
+def _check_step(h, stencil: int) -> float:
+    """h: None (the stencil's default) or a finite step > 0; stencil: 2 or 4. Returns the step."""
+    check_choice("stencil", stencil, (2, 4))
+    if h is None:
+        return _DEFAULT_STEP[stencil]
+    return check_real("h", h, 0.0, low_open=True)
 
 
 def _require_float64(name: str, x: np.ndarray) -> None:
@@ -43,11 +53,10 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: Optional[float]
     `x` is perturbed in place one element at a time and restored exactly afterwards.
     """
     _require_float64("x", x)
-    if stencil not in _STENCILS:
-        raise ValueError(f"stencil: expected 2 or 4, got {stencil!r}")
+    h = _check_step(h, stencil)
+    if not callable(f):
+        raise ValueError(f"f: expected a function of no arguments returning a scalar, got {type(f).__name__}")
     pairs, denominator = _STENCILS[stencil]
-    if h is None:
-        h = _DEFAULT_STEP[stencil]
     grad = np.zeros_like(x)
     flat_x, flat_g = x.reshape(-1), grad.reshape(-1)
     if not np.shares_memory(flat_x, x):
@@ -68,8 +77,18 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: Optional[float]
 def numerical_gradient_array(
     f: Callable[[], np.ndarray], x: np.ndarray, df: np.ndarray, h: Optional[float] = None, stencil: int = 4
 ) -> np.ndarray:
-    """Gradient of the scalar sum(f() * df) with respect to x: the vector-Jacobian product a backward pass computes."""
-    return numerical_gradient(lambda: float(np.sum(f() * df)), x, h=h, stencil=stencil)
+    """Gradient of the scalar sum(f() * df) with respect to x: the vector-Jacobian product a backward pass computes.
+
+    df must have exactly the shape of f()'s output (checked on the first call: nothing broadcasts)."""
+    first = np.asarray(f())
+    df = check_array("df", df, first.shape, finite=True)
+
+    def g():
+        out = np.asarray(f())
+        if out.shape != df.shape:
+            raise ValueError(f"f: returned shape {out.shape}, but df has shape {df.shape}")
+        return float(np.sum(out * df))
+    return numerical_gradient(g, x, h=h, stencil=stencil)
 
 
 def rel_error(analytic, numeric, floor: float = 1e-8) -> float:
@@ -96,11 +115,18 @@ def gradcheck(
     """Compare analytic `grads[name]` with the numerical gradient of `f()` w.r.t. `params[name]`, for every name.
 
     Returns {name: relative error}. If `tol` is not None, raises AssertionError listing every name whose error is
-    >= tol. `grads` must hold the analytic gradients computed *before* calling (f is re-evaluated many times).
+    >= tol (the check failing is an AssertionError; bad arguments are ValueErrors). `grads` must hold the analytic
+    gradients computed *before* calling (f is re-evaluated many times) and exactly the keys of `params`.
     """
-    missing = set(params) - set(grads)
-    if missing:
-        raise ValueError(f"grads: missing gradients for {sorted(missing)} (params has {sorted(params)})")
+    if not isinstance(params, Mapping) or not isinstance(grads, Mapping):
+        raise ValueError("params, grads: expected two dicts of name -> array with the same keys")
+    missing = sorted(set(params) - set(grads))
+    unexpected = sorted(set(grads) - set(params))
+    if missing or unexpected:
+        raise ValueError(f"grads: keys do not match params: missing {missing}, unexpected {unexpected}")
+    if tol is not None:
+        tol = check_real("tol", tol, 0.0, low_open=True)
+    _check_step(h, stencil)
     errors = {}
     for name, x in params.items():
         _require_float64(f"params[{name!r}]", x)

@@ -36,6 +36,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ._checks import check_count, check_real, check_rng
+
 __all__ = [
     "AgreementGrammar",
     "ReberGrammar",
@@ -46,31 +48,8 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------------------------
 # small helpers
 # ---------------------------------------------------------------------------------------------------------------
-def _check_count(name: str, n) -> int:
-    """Return `n` as an int after checking it is an integer >= 0 (bools rejected)."""
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"{name}: expected a non-negative integer, got {n!r}")
-    return int(n)
-
-
-def _check_rng(name: str, rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"{name}: expected a np.random.Generator (e.g. np.random.default_rng(0)), got {type(rng).__name__}"
-        )
-    return rng
-
-
 def _check_prob(name: str, p, *, open_low: bool = False, open_high: bool = False) -> float:
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name}: expected a probability (a number in [0, 1]), got {p!r}")
-    p = float(p)
-    lo_ok = p > 0 if open_low else p >= 0
-    hi_ok = p < 1 if open_high else p <= 1
-    if not (math.isfinite(p) and lo_ok and hi_ok):
-        interval = ("(" if open_low else "[") + "0, 1" + (")" if open_high else "]")
-        raise ValueError(f"{name}: expected a probability in {interval}, got {p!r}")
-    return p
+    return check_real(name, p, 0.0, 1.0, low_open=open_low, high_open=open_high)
 
 
 def _check_strings(name: str, strings) -> List[str]:
@@ -423,8 +402,8 @@ class AgreementGrammar:
             "verb_start"    int, character index of the copula; "was"/"were" first differ at verb_start + 1
             "distance"      int, verb_start - subject_end (characters the number has to be carried over)
         """
-        n = _check_count("n", n)
-        rng = _check_rng("rng", rng)
+        n = check_count("n", n)
+        rng = check_rng("rng", rng)
         n_cls = {c: len(v) for c, v in self.clause_verbs.items()}
         det = rng.integers(0, len(self.determiners), size=n)
         plural = rng.random(n) < self.p_plural
@@ -658,8 +637,8 @@ class ReberGrammar:
 
     def sample(self, n: int, rng: np.random.Generator) -> List[str]:
         """Draw `n` independent strings (0 allowed) with the generator `rng` (same seed, same strings)."""
-        n = _check_count("n", n)
-        rng = _check_rng("rng", rng)
+        n = check_count("n", n)
+        rng = check_rng("rng", rng)
         out = []
         for _ in range(n):
             state, chars = self._initial(), []

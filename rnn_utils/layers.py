@@ -8,14 +8,16 @@
     X = emb.forward(idx)                  # integer idx (T, B) -> X (T, B, E)
     emb.backward(dX)                      # returns None, fills emb.grads["weight"] (scatter-add)
 
-Both keep what backward needs in a cache set by the latest forward; both compute in the layer's dtype
-(float32 or float64): inputs are cast to it, outputs and gradients have it.
+Both keep what backward needs in a cache set by the latest forward (`Linear` keeps a copy of the weight it used,
+so an optimiser step between forward and backward cannot make the gradients inconsistent); both compute in the
+layer's dtype (float32 or float64): inputs are cast to it, outputs and gradients have it. Everything after the
+two sizes is keyword-only, and `rng` (a np.random.Generator) is required.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_float_dtype, check_positive_int
+from ._checks import as_array, check_array, check_bool, check_float_dtype, check_positive_int, check_rng, check_token_ids
 from .module import Module
 
 __all__ = ["Linear", "Embedding"]
@@ -24,14 +26,6 @@ __all__ = ["Linear", "Embedding"]
 def _leading_shape(ndim: int, last: int, last_label: str):
     """Expected shape and labels for an array (..., last) of rank `ndim`: every leading axis may have any size."""
     return (None,) * (ndim - 1) + (last,), ("*",) * (ndim - 1) + (last_label,)
-
-
-def _check_rng(rng) -> np.random.Generator:
-    if rng is None:
-        return np.random.default_rng()
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng: expected a np.random.Generator (np.random.default_rng(seed)) or None, got {type(rng).__name__}")
-    return rng
 
 
 class Linear(Module):
@@ -43,21 +37,21 @@ class Linear(Module):
         in_features (D), out_features (K): sizes.
         bias: include the bias b (default True).
         dtype: np.float32 or np.float64.
-        rng: np.random.Generator for the initialisation (None: a fresh unseeded one).
+        rng: np.random.Generator for the initialisation (required).
 
     Parameters (names, shapes and initialisation of torch.nn.Linear):
         weight  (K, D)   uniform(-1/sqrt(D), 1/sqrt(D))
         bias    (K,)     uniform(-1/sqrt(D), 1/sqrt(D))    (absent when bias=False)
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float64, rng=None):
+    def __init__(self, in_features: int, out_features: int, *, bias: bool = True, dtype=np.float64,
+                 rng: np.random.Generator):
         super().__init__()
         self.in_features = check_positive_int("in_features", in_features)
         self.out_features = check_positive_int("out_features", out_features)
-        if not isinstance(bias, (bool, np.bool_)):
-            raise ValueError(f"bias: expected True or False, got {bias!r}")
+        bias = check_bool("bias", bias)
         self.dtype = check_float_dtype("dtype", dtype)
-        rng = _check_rng(rng)
+        rng = check_rng("rng", rng)
         bound = 1.0 / np.sqrt(self.in_features)
         self.params["weight"] = rng.uniform(-bound, bound, (self.out_features, self.in_features)).astype(self.dtype)
         if bias:
@@ -67,17 +61,19 @@ class Linear(Module):
 
     def forward(self, X) -> np.ndarray:
         """X (..., D) -> Y (..., K), e.g. (T, B, H) -> (T, B, V) or (B, D) -> (B, K). Cached for backward."""
-        arr = np.asarray(X) if X is not None else None
-        if arr is None or arr.ndim == 0:
-            got = "None" if arr is None else "a 0-d array"
-            raise ValueError(f"X: expected an array of shape (..., in_features={self.in_features}), got {got}")
+        if X is None:
+            raise ValueError(f"X: expected an array of shape (..., in_features={self.in_features}), got None")
+        arr = as_array("X", X)
+        if arr.ndim == 0:
+            raise ValueError(f"X: expected an array of shape (..., in_features={self.in_features}), got a 0-d array")
         shape, labels = _leading_shape(arr.ndim, self.in_features, "in_features")
         X = check_array("X", arr, shape, labels).astype(self.dtype, copy=False)
         X2 = X.reshape(-1, self.in_features)  # (N, D), N = product of the leading sizes
-        Y2 = X2 @ self.params["weight"].T
+        W = self.params["weight"].copy()      # the weight of this forward pass, for backward
+        Y2 = X2 @ W.T
         if "bias" in self.params:
             Y2 += self.params["bias"]
-        self._cache = (X2, X.shape)
+        self._cache = (X2, X.shape, W)
         return Y2.reshape(X.shape[:-1] + (self.out_features,))
 
     def backward(self, dY) -> np.ndarray:
@@ -87,7 +83,7 @@ class Linear(Module):
         """
         if self._cache is None:
             raise RuntimeError("Linear.backward called before forward")
-        X2, x_shape = self._cache
+        X2, x_shape, W = self._cache
         y_shape = x_shape[:-1] + (self.out_features,)
         labels = ("",) * (len(y_shape) - 1) + ("out_features",)  # "" -> the size itself
         dY = check_array("dY", dY, y_shape, labels).astype(self.dtype, copy=False)
@@ -95,7 +91,7 @@ class Linear(Module):
         np.matmul(dY2.T, X2, out=self.grads["weight"])  # in place: the grads arrays keep their identity
         if "bias" in self.params:
             np.sum(dY2, axis=0, out=self.grads["bias"])
-        return (dY2 @ self.params["weight"]).reshape(x_shape)
+        return (dY2 @ W).reshape(x_shape)
 
 
 class Embedding(Module):
@@ -107,34 +103,25 @@ class Embedding(Module):
         num_embeddings (V): vocabulary size; valid indices are 0 .. V-1.
         embedding_dim (E): size of each vector.
         dtype: np.float32 or np.float64.
-        rng: np.random.Generator for the initialisation (None: a fresh unseeded one).
+        rng: np.random.Generator for the initialisation (required).
 
     Parameters (name, shape and initialisation of torch.nn.Embedding):
         weight  (V, E)   standard normal N(0, 1)
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, dtype=np.float64, rng=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype=np.float64, rng: np.random.Generator):
         super().__init__()
         self.num_embeddings = check_positive_int("num_embeddings", num_embeddings)
         self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
         self.dtype = check_float_dtype("dtype", dtype)
-        rng = _check_rng(rng)
+        rng = check_rng("rng", rng)
         self.params["weight"] = rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(self.dtype)
         self.grads = {"weight": np.zeros_like(self.params["weight"])}
         self._cache = None
 
     def forward(self, idx) -> np.ndarray:
         """idx: integer array of any shape (...), e.g. (T, B), values in [0, V) -> X (..., E)."""
-        if idx is None:
-            raise ValueError("idx: expected an integer index array, got None")
-        arr = np.asarray(idx)
-        idx = check_array("idx", arr, arr.shape, kind="int")
-        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
-            bad = idx[(idx < 0) | (idx >= self.num_embeddings)]
-            raise ValueError(
-                f"idx: expected indices in [0, num_embeddings={self.num_embeddings}), got {bad.size} outside "
-                f"(e.g. {int(bad.flat[0])})"
-            )
+        idx = check_token_ids("idx", idx, self.num_embeddings, size_name="num_embeddings")
         self._cache = idx
         return self.params["weight"][idx]
 

@@ -16,7 +16,7 @@ from typing import Tuple
 
 import numpy as np
 
-from ._checks import check_array
+from ._checks import check_array, check_token_ids
 
 __all__ = ["softmax", "log_softmax", "softmax_cross_entropy", "cross_entropy_sum"]
 
@@ -27,18 +27,23 @@ def _check_logits_any(name: str, z, axis: int) -> Tuple[np.ndarray, int]:
     arr = np.asarray(z)
     if arr.ndim == 0:
         raise ValueError(f"{name}: expected a real array with at least one axis, got a 0-d array")
-    arr = check_array(name, arr, arr.shape)
+    arr = check_array(name, arr, arr.shape, allow_neg_inf=True)
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)) or not -arr.ndim <= axis < arr.ndim:
         raise ValueError(f"axis: expected an integer in [-{arr.ndim}, {arr.ndim}) for a {arr.ndim}-d {name}, got {axis!r}")
     if arr.dtype.kind != "f":
         arr = arr.astype(np.float64)
+    if arr.size and not np.isfinite(arr).any(axis=axis).all():
+        raise ValueError(f"{name}: every slice along axis {axis} needs at least one finite value (-inf only gives "
+                         f"probability 0), got a slice of all -inf")
     return arr, int(axis)
 
 
 def log_softmax(z, axis: int = -1) -> np.ndarray:
-    """log softmax(z) along `axis`: z - max - log(sum(exp(z - max))). Same shape and float dtype as z.
+    """log softmax(z) along `axis`, in nats: z - max - log(sum(exp(z - max))). Same shape and float dtype as z.
 
-    Never overflows: the largest shifted entry is 0, so the sum is in [1, size along axis].
+    Never overflows: the largest shifted entry is 0, so the sum is in [1, size along axis]. Entries of -inf
+    (a banned class) give -inf; NaN and +inf are errors. The one implementation in the package: decoding and the
+    language model use this one.
     """
     z, axis = _check_logits_any("z", z, axis)
     shifted = z - z.max(axis=axis, keepdims=True)
@@ -46,7 +51,8 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
 
 
 def softmax(z, axis: int = -1) -> np.ndarray:
-    """softmax(z) = exp(z) / sum(exp(z)) along `axis` (shifted by the max first). Same shape and dtype as z."""
+    """softmax(z) = exp(z) / sum(exp(z)) along `axis` (shifted by the max first). Same shape and dtype as z.
+    Entries of -inf get probability exactly 0."""
     z, axis = _check_logits_any("z", z, axis)
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -71,12 +77,7 @@ def _check_loss_inputs(logits, targets, mask):
     n = int(real.sum())
     if n == 0:
         raise ValueError(f"mask: every position is masked out (shape {real.shape}): no real token to average over")
-    t_real = targets[real]
-    if t_real.min() < 0 or t_real.max() >= V:
-        bad = t_real[(t_real < 0) | (t_real >= V)]
-        raise ValueError(
-            f"targets: expected class indices in [0, V={V}) at real positions, got {bad.size} outside (e.g. {int(bad[0])})"
-        )
+    check_token_ids("targets", targets, V, where=real, size_name="V")       # padded positions may hold anything
     return logits, targets, real
 
 

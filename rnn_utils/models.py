@@ -36,13 +36,14 @@ from typing import Optional, Union
 
 import numpy as np
 
-from ._checks import check_array, check_choice, check_float_dtype, check_positive_int
+from ._checks import (check_array, check_float_dtype, check_positive_int, check_real, check_rng,
+                      check_token_ids, renamed)
+from .data import one_hot
 from .layers import Embedding, Linear
-from .losses import cross_entropy_sum, softmax_cross_entropy
+from .losses import cross_entropy_sum, log_softmax, softmax_cross_entropy
 from .module import Module
 from .optim import Adam, clip_by_global_norm
-from .recurrent import GRU, LSTM, RNN
-from .sampling import select_state
+from .recurrent import GRU, LSTM, RNN, select_state
 
 __all__ = ["LanguageModel", "batchify", "train", "evaluate", "next_token_log_probs"]
 
@@ -69,13 +70,15 @@ class LanguageModel(Module):
         embedding_dim:    E for a learned embedding (V, E); None feeds one-hot vectors (D = V).
         num_layers:       stacked recurrent layers (the state has num_layers rows).
         dtype:            np.float32 or np.float64.
-        rng:              np.random.Generator for the initialisation (embedding, then recurrent layer, then head).
+        rng:              np.random.Generator for the initialisation (embedding, then recurrent layer, then head);
+                          required.
 
     State: as the recurrent layer's, h of shape (num_layers, B, H), for the LSTM the pair (h, c); None = zeros.
+    `metadata` is a dict: empty for a new model, what was saved for a loaded one.
     """
 
     def __init__(self, vocab_size: int, hidden_size: int, *, cell="rnn", embedding_dim: Optional[int] = None,
-                 num_layers: int = 1, dtype=np.float64, rng: Optional[np.random.Generator] = None):
+                 num_layers: int = 1, dtype=np.float64, rng: np.random.Generator):
         super().__init__()
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
@@ -83,17 +86,17 @@ class LanguageModel(Module):
         self.embedding_dim = None if embedding_dim is None else check_positive_int("embedding_dim", embedding_dim)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.dtype = check_float_dtype("dtype", dtype)
-        if rng is not None and not isinstance(rng, np.random.Generator):
-            raise ValueError(f"rng: expected a np.random.Generator (np.random.default_rng(seed)) or None, "
-                             f"got {type(rng).__name__}")
-        rng = np.random.default_rng() if rng is None else rng
+        rng = check_rng("rng", rng)
         V, H = self.vocab_size, self.hidden_size
         self.embedding = None if self.embedding_dim is None else Embedding(V, self.embedding_dim, dtype=dtype, rng=rng)
         D = V if self.embedding is None else self.embedding_dim
         self.rnn = CELLS[self.cell](D, H, num_layers=self.num_layers, dtype=dtype, rng=rng)
         self.head = Linear(H, V, dtype=dtype, rng=rng)
+        # the sub-layers' own arrays, params and grads alike: the layers fill their grads in place, so a reference
+        # to model.grads[name] taken once stays valid across backward calls
         self.params = {f"{prefix}.{name}": p for prefix, layer in self._layers() for name, p in layer.params.items()}
-        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self.grads = {f"{prefix}.{name}": g for prefix, layer in self._layers() for name, g in layer.grads.items()}
+        self.metadata: dict = {}
         self._T_B = None  # (T, B) of the latest forward, for checking backward
 
     def _layers(self):
@@ -112,12 +115,7 @@ class LanguageModel(Module):
 
     # ------------------------------------------------------------------------------------------------------
     def _check_ids(self, name: str, ids, shape, labels) -> np.ndarray:
-        ids = check_array(name, ids, shape, labels, kind="int")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
-            bad = ids[(ids < 0) | (ids >= self.vocab_size)]
-            raise ValueError(f"{name}: expected token ids in [0, vocab_size={self.vocab_size}), got "
-                             f"{bad.size} outside (e.g. {int(bad.flat[0])})")
-        return ids
+        return check_token_ids(name, ids, self.vocab_size, shape, labels)
 
     def forward(self, inputs, state0=None):
         """inputs (T, B) int ids, state0 None / h0 (num_layers, B, H) / (h0, c0) for the LSTM.
@@ -128,7 +126,7 @@ class LanguageModel(Module):
         if inputs.shape[0] == 0 or inputs.shape[1] == 0:
             raise ValueError(f"inputs: expected at least one time step and one sequence, got shape {inputs.shape}")
         if self.embedding is None:
-            X = np.eye(self.vocab_size, dtype=self.dtype)[inputs]             # (T, B, V) one-hot
+            X = one_hot(inputs, self.vocab_size, dtype=self.dtype)           # (T, B, V), no (V, V) identity
         else:
             X = self.embedding.forward(inputs)                                # (T, B, E)
         Hs, state_n = self.rnn.forward(X, state0)                             # (T, B, H)
@@ -149,29 +147,43 @@ class LanguageModel(Module):
         dX, dstate0 = self.rnn.backward(dHs, dstate_n)                        # (T, B, D)
         if self.embedding is not None:
             self.embedding.backward(dX)
-        for prefix, layer in self._layers():
-            for name, g in layer.grads.items():
-                self.grads[f"{prefix}.{name}"] = g
-        return dstate0
+        return dstate0                    # self.grads holds the layers' grads arrays, filled in place above
 
     def loss_and_grads(self, inputs, targets, state0=None, mask=None):
         """Forward, mean softmax cross-entropy (nats per real token) against targets (T, B), backward.
 
         Returns (loss, final state); `self.grads` holds d loss / d params. mask: None or (T, B), see
-        `rnn_utils.losses.softmax_cross_entropy`.
+        `rnn_utils.losses.softmax_cross_entropy`: targets at masked (padded) positions may be anything, e.g. -1,
+        exactly as there; at real positions they must be ids in [0, vocab_size).
         """
+        T, B = self._check_ids("inputs", inputs, (None, None), ("T", "B")).shape
+        check_array("targets", targets, (T, B), ("T", "B"), kind="int")     # before the forward pass
         logits, state_n = self.forward(inputs, state0)
-        T, B = self._T_B
-        targets = self._check_ids("targets", targets, (T, B), ("T", "B"))
-        loss, dlogits = softmax_cross_entropy(logits, targets, mask)
+        loss, dlogits = softmax_cross_entropy(logits, targets, mask)         # range of targets checked where real
         self.backward(dlogits)
         return loss, state_n
 
     def step(self, tokens, state=None):
-        """One time step for decoding: tokens (B,) int ids -> (logits (B, V), new state)."""
+        """One time step for decoding: tokens (B,) int ids -> (logits (B, V), new state).
+
+        The same numbers as `forward(tokens[None], state)` (with logits[0]), by the recurrent layer's one-step
+        path `rnn.step`, which reads the live parameters (an update in place is always seen) and keeps no cache:
+        `backward` still refers to the latest `forward`.
+        """
         tokens = self._check_ids("tokens", tokens, (None,), ("B",))
-        logits, state = self.forward(tokens[None, :], state)
-        return logits[0], state
+        B = tokens.shape[0]
+        if B == 0:
+            raise ValueError("tokens: expected at least one sequence, got shape (0,)")
+        if self.embedding is None:
+            x = np.zeros((B, self.vocab_size), dtype=self.dtype)             # one-hot rows, (B, V)
+            x[np.arange(B), tokens] = 1
+        else:
+            x = self.embedding.params["weight"][tokens]                       # (B, E)
+        h, state = self.rnn.step(x, state)                                    # (B, H)
+        logits = h @ self.head.params["weight"].T                             # (B, V)
+        if "bias" in self.head.params:
+            logits += self.head.params["bias"]
+        return logits, state
 
     # ------------------------------------------------------------------------------------------------------
     def save(self, path: Union[str, Path], metadata: Optional[dict] = None) -> Path:
@@ -199,20 +211,53 @@ class LanguageModel(Module):
 
     @classmethod
     def load(cls, path: Union[str, Path]) -> "LanguageModel":
-        """Rebuild a model written by `save`: same architecture, same weights; `.metadata` holds the metadata."""
+        """Rebuild a model written by `save`: same architecture, same weights; `.metadata` holds the metadata.
+
+        Never unpickles anything. A missing file raises FileNotFoundError; a file that is not a complete, intact
+        file written by `save` (another .npz, a truncated or corrupted file, a wrong config) raises one ValueError
+        that names the file and what is wrong with it.
+        """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"path: no such file: {str(path)!r}")
-        with np.load(path, allow_pickle=False) as data:
+
+        def bad(what: str) -> ValueError:
+            return ValueError(f"path: {str(path)!r} is not a model file written by LanguageModel.save: {what}")
+
+        data = None
+        try:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise bad("it holds a single array, not a .npz archive")
             if "__config__" not in data.files:
-                raise ValueError(f"path: {str(path)!r} is not a file written by LanguageModel.save (no __config__)")
+                raise bad("no __config__ entry")
             config = json.loads(str(data["__config__"]))
             metadata = json.loads(str(data["__metadata__"])) if "__metadata__" in data.files else {}
             state = {name: data[name] for name in data.files if not name.startswith("__")}
-        model = cls(config["vocab_size"], config["hidden_size"], cell=config["cell"],
-                    embedding_dim=config["embedding_dim"], num_layers=config["num_layers"],
-                    dtype=np.dtype(config["dtype"]), rng=np.random.default_rng(0))
-        model.load_state_dict(state)
+        except ValueError as err:
+            if str(err).startswith("path: "):
+                raise
+            raise bad(f"unreadable content ({type(err).__name__}; object arrays are never loaded)") from None
+        except (OSError, EOFError, KeyError, TypeError, zipfile.BadZipFile, zipfile.LargeZipFile) as err:
+            raise bad(f"damaged or not a zip archive ({type(err).__name__}: {err})") from None
+        finally:
+            if isinstance(data, np.lib.npyio.NpzFile):
+                data.close()
+        if not isinstance(config, dict):
+            raise bad(f"__config__ is a {type(config).__name__}, expected a JSON object")
+        needed = ("vocab_size", "hidden_size", "cell", "embedding_dim", "num_layers", "dtype")
+        missing = [k for k in needed if k not in config]
+        if missing:
+            raise bad(f"__config__ lacks {missing}")
+        if not isinstance(metadata, dict):
+            raise bad(f"__metadata__ is a {type(metadata).__name__}, expected a JSON object")
+        try:
+            model = cls(config["vocab_size"], config["hidden_size"], cell=config["cell"],
+                        embedding_dim=config["embedding_dim"], num_layers=config["num_layers"],
+                        dtype=config["dtype"], rng=np.random.default_rng(0))
+            model.load_state_dict(state)
+        except (ValueError, TypeError) as err:
+            raise bad(str(err)) from None
         model.metadata = metadata
         return model
 
@@ -221,12 +266,9 @@ class LanguageModel(Module):
 # training on one long stream with truncated BPTT
 # ----------------------------------------------------------------------------------------------------------
 def _check_stream(stream, vocab_size: Optional[int] = None) -> np.ndarray:
-    stream = check_array("stream", stream, (None,), ("N",), kind="int")
+    stream = check_token_ids("stream", stream, vocab_size, (None,), ("N",))
     if stream.size < 2:
         raise ValueError(f"stream: expected at least 2 token ids (an input and its target), got {stream.size}")
-    if vocab_size is not None and (stream.min() < 0 or stream.max() >= vocab_size):
-        raise ValueError(f"stream: expected token ids in [0, vocab_size={vocab_size}), "
-                         f"got values in [{int(stream.min())}, {int(stream.max())}]")
     return stream
 
 
@@ -244,6 +286,23 @@ def batchify(stream, batch_size: int) -> np.ndarray:
     return stream[: L * B].reshape(B, L).T.copy()
 
 
+def _check_optimizer(optimizer, model: LanguageModel):
+    """An optimiser must update *this* model's arrays (the same objects), or training changes another model."""
+    step = getattr(optimizer, "step", None)
+    if not callable(step):
+        raise ValueError(f"optimizer: expected an object with a .step(grads) method (e.g. rnn_utils.Adam("
+                         f"model.params)), got {type(optimizer).__name__}")
+    held = getattr(optimizer, "params", None)
+    if held is not None:
+        mismatch = sorted(set(held) ^ set(model.params))
+        foreign = [k for k in model.params if k in held and held[k] is not model.params[k]]
+        if mismatch or foreign:
+            raise ValueError(f"optimizer: it does not hold this model's parameter arrays (different keys: "
+                             f"{mismatch[:3]}; other arrays under the same name: {foreign[:3]}); build it as "
+                             f"Adam(model.params, ...) for the model you train")
+    return optimizer
+
+
 def train(model: LanguageModel, stream, *, seq_len: int, batch_size: int, steps: int, lr: float = 1e-3,
           clip: Optional[float] = 5.0, optimizer=None) -> np.ndarray:
     """Train `model` on a 1-d id stream by truncated BPTT with Adam and global-norm clipping.
@@ -254,17 +313,27 @@ def train(model: LanguageModel, stream, *, seq_len: int, batch_size: int, steps:
     again from the top with a zero state (a new epoch).
 
     clip: max global gradient norm (None: no clipping). optimizer: an object with .step(grads) over
-    model.params (default Adam(model.params, lr)); pass one to continue training with its moments.
+    model.params (default Adam(model.params, lr)); pass one to continue training with its moments. It must
+    hold this model's arrays (checked; `lr` is then ignored: the optimiser keeps its own).
     Returns the loss of every update, shape (steps,), in nats per token (divide by log 2 for bits).
     """
+    if not isinstance(model, LanguageModel):
+        raise ValueError(f"model: expected a LanguageModel, got {type(model).__name__}")
     stream = _check_stream(stream, model.vocab_size)
     seq_len = check_positive_int("seq_len", seq_len)
+    batch_size = check_positive_int("batch_size", batch_size)
     steps = check_positive_int("steps", steps)
+    if clip is not None:
+        clip = check_real("clip", clip, 0.0, low_open=True)
+    if optimizer is None:
+        lr = check_real("lr", lr, 0.0, low_open=True)
+        opt = Adam(model.params, lr=lr)
+    else:
+        opt = _check_optimizer(optimizer, model)
     inputs, targets = batchify(stream[:-1], batch_size), batchify(stream[1:], batch_size)
     if inputs.shape[0] < seq_len:
         raise ValueError(f"seq_len: {seq_len} is longer than the tracks ({inputs.shape[0]} ids each with "
                          f"batch_size={batch_size}); use a longer stream or a smaller seq_len or batch_size")
-    opt = Adam(model.params, lr=lr) if optimizer is None else optimizer
     losses = np.empty(steps)
     state, t = None, 0
     for i in range(steps):
@@ -272,7 +341,8 @@ def train(model: LanguageModel, stream, *, seq_len: int, batch_size: int, steps:
             state, t = None, 0
         loss, state = model.loss_and_grads(inputs[t:t + seq_len], targets[t:t + seq_len], state)
         if clip is not None:
-            clip_by_global_norm(model.grads, clip)
+            with renamed("max_norm", "clip"):
+                clip_by_global_norm(model.grads, clip)
         opt.step(model.grads)
         losses[i] = loss
         t += seq_len
@@ -285,6 +355,8 @@ def evaluate(model: LanguageModel, stream, *, seq_len: int = 256) -> float:
     The stream is read as one sequence (batch 1) in chunks of seq_len, carrying the state across chunks, so
     every prediction is conditioned on the whole past exactly as in one long forward pass.
     """
+    if not isinstance(model, LanguageModel):
+        raise ValueError(f"model: expected a LanguageModel, got {type(model).__name__}")
     stream = _check_stream(stream, model.vocab_size)
     seq_len = check_positive_int("seq_len", seq_len)
     total, count, state = 0.0, 0, None
@@ -305,21 +377,46 @@ def next_token_log_probs(model: LanguageModel, prefixes, state=None) -> np.ndarr
     right, so what comes after a prefix cannot change the prediction at its last token) and the logits at
     each prefix's last position are normalised.
     state:    the state before every prefix: None (zeros), or a state of batch size 1 (used for all N, e.g.
-              the state after some context) or N.
-    Returns (N, V) natural-log probabilities.
+              the state after some context) or N, in the layout of the model's state ((num_layers, B, H), for
+              the LSTM a pair of such arrays).
+    Returns (N, V) log-probabilities in nats.
     """
-    if isinstance(prefixes, (str, np.ndarray)) or len(prefixes) == 0:
+    if not isinstance(model, LanguageModel):
+        raise ValueError(f"model: expected a LanguageModel, got {type(model).__name__}")
+    if isinstance(prefixes, (str, bytes, np.ndarray)) or not hasattr(prefixes, "__len__") or len(prefixes) == 0:
         raise ValueError("prefixes: expected a non-empty list of 1-d token id sequences")
-    seqs = [check_array(f"prefixes[{i}]", p, (None,), ("L",), kind="int") for i, p in enumerate(prefixes)]
+    seqs = []
+    for i, p in enumerate(prefixes):
+        ids = check_token_ids(f"prefixes[{i}]", p, model.vocab_size, (None,), ("L",))
+        if ids.size == 0:
+            raise ValueError(f"prefixes[{i}]: expected at least one token, got an empty sequence")
+        seqs.append(ids)
     lengths = np.array([s.size for s in seqs])
-    if lengths.min() == 0:
-        raise ValueError(f"prefixes[{int(np.argmin(lengths))}]: expected at least one token, got none")
-    inputs = np.zeros((lengths.max(), len(seqs)), dtype=np.int64)
+    N = len(seqs)
+    inputs = np.zeros((lengths.max(), N), dtype=np.int64)
     for b, s in enumerate(seqs):
         inputs[: s.size, b] = s
-    if state is not None and np.shape(state[0] if isinstance(state, tuple) else state)[-2] == 1:
-        state = select_state(state, np.zeros(len(seqs), dtype=np.int64))  # repeat the batch-1 state N times
+    if state is not None:
+        state = _check_state_batch(model, state, N)
     logits, _ = model.forward(inputs, state)                              # (T, N, V)
-    last = logits[lengths - 1, np.arange(len(seqs))].astype(np.float64)   # (N, V)
-    last -= last.max(axis=1, keepdims=True)
-    return last - np.log(np.exp(last).sum(axis=1, keepdims=True))
+    return log_softmax(logits[lengths - 1, np.arange(N)].astype(np.float64))
+
+
+def _check_state_batch(model: LanguageModel, state, N: int):
+    """A state of batch size 1 (repeated N times) or N, in the model's layout; ValueError naming `state`."""
+    L, H = model.num_layers, model.hidden_size
+    parts = state if isinstance(state, tuple) else (state,)
+    n_parts = 2 if model.cell == "lstm" else 1
+    if len(parts) != n_parts:
+        raise ValueError(f"state: expected {'a tuple (h, c) of two arrays' if n_parts == 2 else 'one array'} of "
+                         f"shape (num_layers={L}, 1 or N={N}, H={H}), got {type(state).__name__}")
+    arrays = []
+    for j, a in enumerate(parts):
+        name = "state" if n_parts == 1 else f"state[{j}]"
+        a = check_array(name, a, (L, None, H), ("num_layers", "B", "H"))
+        if a.shape[1] not in (1, N):
+            raise ValueError(f"{name}: expected batch size 1 or N={N} on axis 1, got shape {a.shape}")
+        arrays.append(a)
+    if arrays[0].shape[1] == 1 and N != 1:
+        arrays = [select_state(a, np.zeros(N, dtype=np.int64)) for a in arrays]   # repeat the batch-1 state
+    return tuple(arrays) if n_parts == 2 else arrays[0]

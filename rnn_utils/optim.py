@@ -23,20 +23,9 @@ from typing import Dict, Mapping, Tuple
 
 import numpy as np
 
+from ._checks import check_real
+
 __all__ = ["SGD", "Adagrad", "Adam", "clip_by_value", "clip_by_global_norm"]
-
-
-def _check_scalar(name: str, value, low: float, high: float = math.inf, low_open: bool = False, high_open: bool = True) -> float:
-    """Return `value` as a float after checking it is a real number in the given interval."""
-    ok_type = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-    lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
-    if ok_type:
-        v = float(value)
-        above = v > low if low_open else v >= low
-        below = v < high if high_open else v <= high
-        if math.isfinite(v) and above and below:
-            return v
-    raise ValueError(f"{name}: expected a real number in {lo}{low:g}, {high:g}{hi}, got {value!r}")
 
 
 def _check_float_arrays(name: str, arrays, what: str) -> Dict[str, np.ndarray]:
@@ -63,7 +52,7 @@ class Optimizer:
 
     def __init__(self, params: Mapping[str, np.ndarray], lr: float):
         self.params = _check_float_arrays("params", params, "updated in place")
-        self.lr = _check_scalar("lr", lr, 0.0, low_open=True)
+        self.lr = check_real("lr", lr, 0.0, low_open=True)
         self.state: Dict[str, Dict[str, np.ndarray]] = {k: {} for k in self.params}
         self.t = 0  # number of steps taken
 
@@ -106,7 +95,7 @@ class SGD(Optimizer):
 
     def __init__(self, params: Mapping[str, np.ndarray], lr: float, momentum: float = 0.0):
         super().__init__(params, lr)
-        self.momentum = _check_scalar("momentum", momentum, 0.0, 1.0)
+        self.momentum = check_real("momentum", momentum, 0.0, 1.0, high_open=True)
 
     def _update(self, p, g, state):
         if self.momentum == 0.0:
@@ -129,7 +118,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, params: Mapping[str, np.ndarray], lr: float, eps: float = 1e-8):
         super().__init__(params, lr)
-        self.eps = _check_scalar("eps", eps, 0.0)
+        self.eps = check_real("eps", eps, 0.0, low_open=True)   # eps = 0 divides 0 by 0 for an unused row
 
     def _update(self, p, g, state):
         if "sum" not in state:
@@ -156,8 +145,9 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_check_scalar("betas[0]", betas[0], 0.0, 1.0), _check_scalar("betas[1]", betas[1], 0.0, 1.0))
-        self.eps = _check_scalar("eps", eps, 0.0)
+        self.betas = (check_real("betas[0]", betas[0], 0.0, 1.0, high_open=True),
+                      check_real("betas[1]", betas[1], 0.0, 1.0, high_open=True))
+        self.eps = check_real("eps", eps, 0.0, low_open=True)   # eps = 0 divides 0 by 0 for an unused row
 
     def _update(self, p, g, state):
         b1, b2 = self.betas
@@ -172,8 +162,20 @@ class Adam(Optimizer):
         p -= step_size * (m / denom)
 
 
+def _global_norm_parts(grads: Mapping[str, np.ndarray]) -> Tuple[float, float]:
+    """(scale, root) with the global L2 norm = scale * root: scale = the largest |g|, root = sqrt(sum (g/scale)^2)
+    in float64. Dividing by the largest entry first means the squares can neither overflow (huge finite
+    gradients) nor underflow to 0 (tiny ones)."""
+    scale = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads.values())
+    if scale == 0.0:
+        return 0.0, 0.0
+    total = sum(float(np.sum(np.square(g / scale, dtype=np.float64))) for g in grads.values())
+    return scale, math.sqrt(total)
+
+
 def _global_norm(grads: Mapping[str, np.ndarray]) -> float:
-    return math.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values()))
+    scale, root = _global_norm_parts(grads)
+    return scale * root
 
 
 def clip_by_value(grads: Dict[str, np.ndarray], clip_value: float) -> float:
@@ -184,7 +186,7 @@ def clip_by_value(grads: Dict[str, np.ndarray], clip_value: float) -> float:
     so either can be used to monitor exploding gradients.
     """
     grads = _check_float_arrays("grads", grads, "clipped in place")
-    c = _check_scalar("clip_value", clip_value, 0.0, low_open=True)
+    c = check_real("clip_value", clip_value, 0.0, low_open=True)
     norm = _global_norm(grads)
     for g in grads.values():
         np.clip(g, -c, c, out=g)
@@ -199,9 +201,12 @@ def clip_by_global_norm(grads: Dict[str, np.ndarray], max_norm: float) -> float:
     norm is max_norm (up to the 1e-6 guard). Returns the norm *before* clipping (Python float).
     """
     grads = _check_float_arrays("grads", grads, "clipped in place")
-    max_norm = _check_scalar("max_norm", max_norm, 0.0, low_open=True)
-    norm = _global_norm(grads)
-    coef = max_norm / (norm + 1e-6)
+    max_norm = check_real("max_norm", max_norm, 0.0, low_open=True)
+    scale, root = _global_norm_parts(grads)
+    norm = scale * root                                  # may be inf only if the true norm exceeds 1.8e308
+    if scale == 0.0:
+        return 0.0
+    coef = (max_norm / scale) / (root + 1e-6 / scale)    # = max_norm / (norm + 1e-6), without overflow
     if coef < 1.0:
         for g in grads.values():
             g *= coef

@@ -1,7 +1,9 @@
 """Sequence layers RNN, LSTM and GRU: stacked, optionally bidirectional, with hand-written BPTT.
 
-    layer = LSTM(input_size, hidden_size, num_layers=1, bidirectional=False, dtype=np.float64, rng=None)
+    layer = LSTM(input_size, hidden_size, *, num_layers=1, bidirectional=False, dtype=np.float64, rng)
     # RNN(..., nonlinearity="tanh" | "relu"),  GRU(..., reset_after=True | False)
+    # Everything after hidden_size is keyword-only, so a torch habit such as LSTM(8, 16, 2, True) (torch: bias=True)
+    # fails loudly instead of building another network; rng (a np.random.Generator) is required.
     Y, state_n = layer.forward(X, state0=None)         # X (T, B, D) -> Y (T, B, dirs*H)
     dX, dstate0 = layer.backward(dY, dstate_n=None)    # fills layer.grads (same keys as layer.params)
 
@@ -43,14 +45,16 @@ step in between cannot make the gradients inconsistent with the cached activatio
 """
 from __future__ import annotations
 
+import math
 from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ._checks import check_array, check_choice, check_float_dtype, check_positive_int, describe_shape
+from ._checks import (check_array, check_bool, check_choice, check_float_dtype, check_positive_int, check_rng,
+                      describe_shape)
 from .module import Module
 
-__all__ = ["RNN", "LSTM", "GRU"]
+__all__ = ["RNN", "LSTM", "GRU", "select_state"]
 
 
 class _Recurrent(Module):
@@ -59,20 +63,16 @@ class _Recurrent(Module):
 
     gates = 1  # G: stacked gate blocks in weight_ih / weight_hh
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
-                 dtype=np.float64, rng: Optional[np.random.Generator] = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectional: bool = False,
+                 dtype=np.float64, rng: np.random.Generator) -> None:
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.num_layers = check_positive_int("num_layers", num_layers)
-        check_choice("bidirectional", bidirectional, (False, True))
-        self.bidirectional = bool(bidirectional)
+        self.bidirectional = check_bool("bidirectional", bidirectional)
         self.num_directions = 2 if self.bidirectional else 1
         self.dtype = check_float_dtype("dtype", dtype)
-        if rng is None:
-            rng = np.random.default_rng()  # fresh OS entropy: pass a seeded Generator for reproducible weights
-        elif not isinstance(rng, np.random.Generator):
-            raise ValueError(f"rng: expected a numpy.random.Generator or None, got {type(rng).__name__}")
+        rng = check_rng("rng", rng)
         H, G = self.hidden_size, self.gates
         bound = 1.0 / np.sqrt(H)
         for k in range(self.num_layers):
@@ -86,6 +86,8 @@ class _Recurrent(Module):
                 self.params[b_hh] = rng.uniform(-bound, bound, (G * H,)).astype(self.dtype)
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self._cache = None
+        # parameter names per (layer, direction) in state-row order k*dirs + d (names only: never values)
+        self._names_by_row = [self._names(k, d) for k in range(self.num_layers) for d in range(self.num_directions)]
 
     # -------------------------------------------------------------------------------------------------------
     def _names(self, layer: int, direction: int) -> Tuple[str, str, str, str]:
@@ -222,7 +224,68 @@ class _Recurrent(Module):
         dstate0 = tuple(dstates0) if self.gates == 4 else dstates0[0]
         return dX, dstate0
 
+    # -------------------------------------------------------------------------------------------------------
+    def step(self, x, state=None):
+        """One time step, for decoding (inference only: keeps no cache, so `backward` is not affected).
+
+        x (B, D=input_size), any real dtype (cast to the layer dtype); state: as `state0` of `forward`.
+        Returns (h, new_state): h (B, dirs*H) the last layer's output and new_state as `forward`'s state_n; the
+        same numbers as `Y[0], state_n = forward(x[None], state)` (for a bidirectional layer that is a
+        sequence of length 1: the reverse direction sees this one step).
+
+        It reads the parameters as they are at the call, with no prepared copies (no reordering, scaling or
+        bias folding), so an update in place (an optimiser step, `p += 0.1`, `load_state_dict`) is always seen.
+        """
+        x = self._check_step_input("x", x, (None, self.input_size), ("B", "D"))
+        B = x.shape[0]
+        if B == 0:
+            raise ValueError(f"x: expected at least one sequence, got shape {x.shape}")
+        if self.gates == 4:
+            if isinstance(state, tuple) and len(state) == 2:   # fast path for the usual (h, c) pair
+                states = [self._check_step_input(f"state[{j}]", v, self._state_shape(B), self._state_labels)
+                          if v is not None else np.zeros(self._state_shape(B), self.dtype)
+                          for j, v in enumerate(state)]
+            else:
+                states = self._check_states("state", state, B)
+        elif isinstance(state, np.ndarray):
+            states = [self._check_step_input("state", state, self._state_shape(B), self._state_labels)]
+        else:
+            states = self._check_states("state", state, B)
+        return self._step(x, states)
+
+    def _check_step_input(self, name, value, shape, labels):
+        """check_array + cast to the layer dtype, with a cheap path for what a decoding loop passes every step
+        (an ndarray of the layer dtype and the right shape): one reduction instead of an isfinite array."""
+        if (type(value) is np.ndarray and value.dtype == self.dtype and value.ndim == len(shape)
+                and all(n is None or n == m for n, m in zip(shape, value.shape))):
+            if value.size == 0 or math.isfinite(np.add.reduce(value, axis=None)):
+                return value              # finite sum => no NaN/inf (the sum can only overflow: then check fully)
+        return check_array(name, value, shape, labels).astype(self.dtype, copy=False)
+
+    def _step(self, x, states):
+        """`step` after the checks: x (B, D) and states [h] / [h, c] in the layer dtype, shapes checked."""
+        H, dirs, p = self.hidden_size, self.num_directions, self.params
+        new = [np.empty_like(s) for s in states]
+        inp = x
+        for k in range(self.num_layers):
+            out = np.empty((x.shape[0], dirs * H), dtype=self.dtype) if dirs == 2 else None
+            for d in range(dirs):
+                idx = k * dirs + d
+                w_ih, w_hh, b_ih, b_hh = self._names_by_row[idx]
+                self._step_cell(inp, p[w_ih], p[w_hh], p[b_ih], p[b_hh],
+                                [s[idx] for s in states], [s[idx] for s in new])
+                if out is not None:
+                    out[:, d * H:(d + 1) * H] = new[0][idx]
+            inp = new[0][idx] if out is None else out
+        h = inp.copy() if out is None else inp          # not a view of the returned state
+        return h, (tuple(new) if self.gates == 4 else new[0])
+
     # subclasses -------------------------------------------------------------------------------------------
+    def _step_cell(self, x, W_ih, W_hh, b_ih, b_hh, state, new):
+        """One step of one direction of one layer from the raw parameters (torch gate order): x (B, D_k),
+        state [h] or [h, c] each (B, H); writes the new state into the (B, H) arrays of `new`."""
+        raise NotImplementedError
+
     def _forward_direction(self, inp2, W_ih, W_hh, b_ih, b_hh, state0, reverse, T, B):
         """Run one direction of one layer. inp2 (T*B, D_k + 1) with a ones column; state0 [h0] or [h0, c0].
         Returns (cache, h_seq (T, B, H) in time order, [h_n] or [h_n, c_n])."""
@@ -259,14 +322,26 @@ class RNN(_Recurrent):
 
     gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
-                 bidirectional: bool = False, dtype=np.float64, rng: Optional[np.random.Generator] = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, *, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bidirectional: bool = False, dtype=np.float64, rng: np.random.Generator) -> None:
         check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bidirectional, dtype, rng)
+        super().__init__(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, dtype=dtype,
+                         rng=rng)
 
     def _extra_repr(self) -> str:
         return f", nonlinearity={self.nonlinearity!r}"
+
+    def _step_cell(self, x, W_ih, W_hh, b_ih, b_hh, state, new):
+        h = new[0]
+        np.matmul(x, W_ih.T, out=h)
+        h += state[0] @ W_hh.T
+        h += b_ih
+        h += b_hh
+        if self.nonlinearity == "relu":
+            np.maximum(h, 0, out=h)
+        else:
+            np.tanh(h, out=h)
 
     def _forward_direction(self, inp2, W_ih, W_hh, b_ih, b_hh, state0, reverse, T, B):
         H = self.hidden_size
@@ -329,6 +404,33 @@ class LSTM(_Recurrent):
     def _perm(self):
         H = self.hidden_size
         return np.r_[3 * H:4 * H, 0:H, H:2 * H, 2 * H:3 * H]      # internal row j = torch row perm[j]
+
+    def _step_cell(self, x, W_ih, W_hh, b_ih, b_hh, state, new):
+        H = self.hidden_size
+        scale, shift = self._step_consts()
+        a = x @ W_ih.T                                 # (B, 4H), torch order i, f, g, o
+        a += state[0] @ W_hh.T
+        a += b_ih
+        a += b_hh
+        a *= scale                                     # sigmoid(a) = 0.5 tanh(a/2) + 0.5: one tanh for all gates
+        np.tanh(a, out=a)
+        a *= scale
+        a += shift
+        h, c = new
+        np.multiply(a[:, H:2 * H], state[1], out=c)    # f * c_prev
+        c += a[:, :H] * a[:, 2 * H:3 * H]              # + i * g
+        np.tanh(c, out=h)
+        h *= a[:, 3 * H:]                              # h = o * tanh(c)
+
+    def _step_consts(self):
+        """(scale, shift) over the 4H gate rows in torch order: 0.5 / 0.5 for i, f, o and 1 / 0 for g. They
+        depend only on H and the dtype, never on parameter values, so they are made once."""
+        if getattr(self, "_consts", None) is None:
+            H = self.hidden_size
+            scale = np.full(4 * H, 0.5, dtype=self.dtype)
+            scale[2 * H:3 * H] = 1
+            self._consts = (scale, 1 - scale)
+        return self._consts
 
     def _forward_direction(self, inp2, W_ih, W_hh, b_ih, b_hh, state0, reverse, T, B):
         H, dt = self.hidden_size, self.dtype
@@ -417,14 +519,43 @@ class GRU(_Recurrent):
 
     gates = 3
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
-                 reset_after: bool = True, dtype=np.float64, rng: Optional[np.random.Generator] = None) -> None:
-        check_choice("reset_after", reset_after, (True, False))
-        self.reset_after = bool(reset_after)
-        super().__init__(input_size, hidden_size, num_layers, bidirectional, dtype, rng)
+    def __init__(self, input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectional: bool = False,
+                 reset_after: bool = True, dtype=np.float64, rng: np.random.Generator) -> None:
+        self.reset_after = check_bool("reset_after", reset_after)
+        super().__init__(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, dtype=dtype,
+                         rng=rng)
 
     def _extra_repr(self) -> str:
         return f", reset_after={self.reset_after}"
+
+    def _step_cell(self, x, W_ih, W_hh, b_ih, b_hh, state, new):
+        H = self.hidden_size
+        h_prev, h = state[0], new[0]
+        a = x @ W_ih.T                                 # (B, 3H): r, z, n
+        a += b_ih
+        rz, n = a[:, :2 * H], a[:, 2 * H:]
+        if self.reset_after:
+            g = h_prev @ W_hh.T
+            g += b_hh
+            rz += g[:, :2 * H]
+            gn = g[:, 2 * H:]                          # W_hn h + b_hn
+        else:
+            a += b_hh                                  # b_hn sits outside the reset gate
+            rz += h_prev @ W_hh[:2 * H].T
+        rz *= 0.5                                      # sigmoid(a) = 0.5 tanh(a/2) + 0.5
+        np.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5
+        r, z = rz[:, :H], rz[:, H:]
+        if self.reset_after:
+            gn *= r
+            n += gn
+        else:
+            n += (r * h_prev) @ W_hh[2 * H:].T
+        np.tanh(n, out=n)
+        np.subtract(h_prev, n, out=h)                  # h = n + z * (h_prev - n)
+        h *= z
+        h += n
 
     # Internal layout as for the LSTM: activations stored gate-major, S[gate, t] of shape (B, H), gates (r, z, n).
     def _forward_direction(self, inp2, W_ih, W_hh, b_ih, b_hh, state0, reverse, T, B):
@@ -556,3 +687,29 @@ class GRU(_Recurrent):
             np.matmul(dA2[:, 2 * H:].T, cache["RH"].reshape(T * B, H), out=dW_hh[2 * H:])
             g = {"weight_hh": dW_hh}
         return dA, g, [dh]
+
+
+# =============================================================================================================
+def select_state(state, index):
+    """Rows `index` of the batch of a recurrent state: None, an array with the batch on axis -2 ((B, H) or
+    (num_layers*dirs, B, H)), or a tuple/list of those (the LSTM's (h, c)). Returns a new state of batch size N.
+
+    index: (N,) integer array of batch rows in [0, B) (repeats allowed), e.g. the beams that survive a step of
+    beam search, or zeros(N) to copy a batch-1 state N times.
+    """
+    if state is None:
+        return None
+    if isinstance(state, (tuple, list)):
+        return type(state)(select_state(s, index) for s in state)
+    arr = check_array("state", state, (None,) * max(np.ndim(state), 2), finite=False)
+    if arr.ndim < 2:
+        raise ValueError(
+            f"state: expected arrays with the batch on axis -2, e.g. (B, H) or (num_layers, B, H), got shape "
+            f"{arr.shape}; give the model a select_state(state, index) method for other layouts"
+        )
+    B = arr.shape[-2]
+    idx = check_array("index", index, (None,), ("N",), kind="int")
+    if idx.size and (idx.min() < 0 or idx.max() >= B):
+        bad = idx[(idx < 0) | (idx >= B)]
+        raise ValueError(f"index: expected batch rows in [0, B={B}), got {bad.size} outside (e.g. {int(bad[0])})")
+    return arr[..., idx, :]

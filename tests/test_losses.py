@@ -166,7 +166,7 @@ def test_cross_entropy_bad_input(fn):
         fn(logits, np.zeros((3, 2), dtype=int))
     with pytest.raises(ValueError, match=r"targets: expected an integer index array .*got dtype float64"):
         fn(logits, np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"targets: expected class indices in \[0, V=4\) at real positions, got 1 outside \(e.g. 4\)"):
+    with pytest.raises(ValueError, match=r"targets: expected ids in \[0, V=4\), got 1 outside \(e.g. 4\)"):
         fn(logits, np.array([[0, 1, 2], [3, 4, 0]]))
     with pytest.raises(ValueError, match=r"targets: .*got 1 outside \(e.g. -1\)"):
         fn(logits, np.array([[0, 1, 2], [3, -1, 0]]))

@@ -142,8 +142,8 @@ def test_params_names_shapes_and_order_as_torch():
                          (f"bias_ih_l{k}{sfx}", (20,)), (f"bias_hh_l{k}{sfx}", (20,))]
     assert [(n, p.shape) for n, p in layer.params.items()] == expected
     assert list(layer.grads) == list(layer.params)
-    assert RNN(3, 5).params["weight_ih_l0"].shape == (5, 3)
-    assert GRU(3, 5, num_layers=2).params["weight_ih_l1"].shape == (15, 5)
+    assert RNN(3, 5, rng=np.random.default_rng(0)).params["weight_ih_l0"].shape == (5, 3)
+    assert GRU(3, 5, num_layers=2, rng=np.random.default_rng(0)).params["weight_ih_l1"].shape == (15, 5)
 
 
 def test_init_uniform_bound_seeded_and_dtype():
@@ -403,22 +403,22 @@ def test_other_input_dtypes_are_cast_to_the_layer_dtype():
 # ---------------------------------------------------------------------------------------------------------------
 def test_constructor_errors():
     with pytest.raises(ValueError, match=r"input_size: expected a positive integer, got 0"):
-        LSTM(0, 3)
+        LSTM(0, 3, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"hidden_size: expected a positive integer, got -1"):
-        GRU(2, -1)
+        GRU(2, -1, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"num_layers: expected a positive integer, got 0"):
-        RNN(2, 3, num_layers=0)
+        RNN(2, 3, num_layers=0, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"hidden_size: expected a positive integer, got 2.5"):
-        RNN(2, 2.5)
+        RNN(2, 2.5, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"nonlinearity: expected one of \['tanh', 'relu'\], got 'sigmoid'"):
-        RNN(2, 3, nonlinearity="sigmoid")
-    with pytest.raises(ValueError, match=r"reset_after: expected one of \[True, False\], got 'yes'"):
-        GRU(2, 3, reset_after="yes")
-    with pytest.raises(ValueError, match=r"bidirectional: expected one of \[False, True\], got 2"):
-        LSTM(2, 3, bidirectional=2)
+        RNN(2, 3, nonlinearity="sigmoid", rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"reset_after: expected True or False, got 'yes'"):
+        GRU(2, 3, reset_after="yes", rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"bidirectional: expected True or False, got 2"):
+        LSTM(2, 3, bidirectional=2, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"dtype: expected float32 or float64, got float16"):
-        LSTM(2, 3, dtype=np.float16)
-    with pytest.raises(ValueError, match=r"rng: expected a numpy.random.Generator or None, got int"):
+        LSTM(2, 3, dtype=np.float16, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"rng: expected a np.random.Generator \(np.random.default_rng\(seed\)\), got int"):
         LSTM(2, 3, rng=0)
 
 

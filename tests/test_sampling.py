@@ -11,10 +11,10 @@ from rnn_utils.sampling import (
     filter_probs,
     greedy,
     sample,
-    select_state,
     sequence_log_prob,
     token_log_probs,
 )
+from rnn_utils.recurrent import select_state
 
 
 class TinyRNN:
@@ -320,12 +320,12 @@ def test_select_state_picks_rows_on_axis_minus_2():
 def test_scoring_matches_the_reference_chain_rule():
     model = TinyRNN(V=5, seed=7)
     tokens, prefix = [3, 1, 4, 1, 0], [0, 2]
-    terms = token_log_probs(model, tokens, prefix)
+    terms = token_log_probs(model, prefix, tokens)
     assert terms.shape == (5,) and (terms < 0).all()
     for t in range(1, 6):
         assert terms[:t].sum() == pytest.approx(model.reference_log_prob(tokens[:t], prefix), abs=1e-12)
-    assert sequence_log_prob(model, tokens, prefix) == pytest.approx(model.reference_log_prob(tokens, prefix))
-    assert sequence_log_prob(model, [], prefix) == 0.0
+    assert sequence_log_prob(model, prefix, tokens) == pytest.approx(model.reference_log_prob(tokens, prefix))
+    assert sequence_log_prob(model, prefix, []) == 0.0
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -352,7 +352,7 @@ def test_bad_decoder_arguments_raise_naming_the_argument():
     with pytest.raises(ValueError, match="stop_token"):
         greedy(model, [0], 3, stop_token=-1)
     with pytest.raises(ValueError, match="tokens"):
-        sequence_log_prob(model, [1, 9], [0])
+        sequence_log_prob(model, [0], [1, 9])
     with pytest.raises(ValueError, match="step"):
         greedy(42, [0], 3)
 

@@ -24,7 +24,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._checks import check_array, check_choice, check_numeric_dtype, check_positive_int, check_token_ids
+from ._checks import check_array, check_choice, check_count, check_numeric_dtype, check_positive_int, check_token_ids
 
 PAD, UNK, EOS = "<pad>", "<unk>", "<eos>"
 SPECIALS: Tuple[str, ...] = (PAD, UNK, EOS)
@@ -290,8 +290,7 @@ def pad_batch(sequences: Sequence[Sequence[int]], *, pad_id: int = PAD_ID
             lengths (B,) int64, the T_b.
     """
     seqs = _check_sequences("sequences", sequences)
-    if isinstance(pad_id, (bool, np.bool_)) or not isinstance(pad_id, (int, np.integer)) or pad_id < 0:
-        raise ValueError(f"pad_id: expected a non-negative integer, got {pad_id!r}")
+    pad_id = check_count("pad_id", pad_id)
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
     T, B = int(lengths.max()), len(seqs)
     idx = np.full((T, B), pad_id, dtype=np.int64)
@@ -313,9 +312,8 @@ def next_token_batch(sequences: Sequence[Sequence[int]], *, start_id: int = EOS_
     Example: [[5, 6, 7], [8]] -> inputs [[2, 2], [5, 8], [6, 0], [7, 0]], targets [[5, 8], [6, 2], [7, 0], [2, 0]].
     """
     seqs = _check_sequences("sequences", sequences)
-    for name, v in (("start_id", start_id), ("end_id", end_id), ("pad_id", pad_id)):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValueError(f"{name}: expected a non-negative integer, got {v!r}")
+    start_id, end_id, pad_id = (check_count(n, v) for n, v in (("start_id", start_id), ("end_id", end_id),
+                                                                 ("pad_id", pad_id)))
     inputs, _, _ = pad_batch([np.concatenate([[start_id], s]) for s in seqs], pad_id=pad_id)
     targets, mask, _ = pad_batch([np.concatenate([s, [end_id]]) for s in seqs], pad_id=pad_id)
     return inputs, targets, mask

@@ -36,7 +36,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._checks import check_count, check_real, check_rng
+from ._checks import check_bool, check_count, check_real, check_rng
 
 __all__ = [
     "AgreementGrammar",
@@ -177,11 +177,7 @@ class AgreementGrammar:
             probs = probs / probs.sum()
         else:
             max_clause_verbs = 3 if max_clause_verbs is None else max_clause_verbs
-            if isinstance(max_clause_verbs, (bool, np.bool_)) or not isinstance(
-                max_clause_verbs, (int, np.integer)
-            ) or max_clause_verbs < 0:
-                raise ValueError(f"max_clause_verbs: expected a non-negative integer, got {max_clause_verbs!r}")
-            max_clause_verbs = int(max_clause_verbs)
+            max_clause_verbs = check_count("max_clause_verbs", max_clause_verbs)
             p_clause = _check_prob("p_clause", 0.7 if p_clause is None else p_clause)
             p_more = _check_prob("p_more", 0.35 if p_more is None else p_more, open_high=True)
             if max_clause_verbs == 0 and p_clause > 0:
@@ -555,9 +551,7 @@ class ReberGrammar:
     symbols = "BTPSXVE"
 
     def __init__(self, embedded: bool = True):
-        if not isinstance(embedded, (bool, np.bool_)):
-            raise ValueError(f"embedded: expected True or False, got {embedded!r}")
-        self.embedded = bool(embedded)
+        self.embedded = check_bool("embedded", embedded)
 
     def __repr__(self) -> str:
         return f"ReberGrammar(embedded={self.embedded})"
@@ -683,8 +677,7 @@ class ReberGrammar:
         separator=True: strings joined by one extra deterministic symbol (e.g. "\\n"), which adds a zero-bit
         symbol to each string: E[-log2 P(s)] / E[len(s) + 1].
         """
-        if not isinstance(separator, (bool, np.bool_)):
-            raise ValueError(f"separator: expected True or False, got {separator!r}")
+        separator = check_bool("separator", separator)
         return self.entropy_per_string() / (self.mean_length() + (1.0 if separator else 0.0))
 
     def empirical_bits_per_symbol(self, strings: Sequence[str], separator: bool = False) -> float:

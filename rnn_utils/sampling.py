@@ -42,7 +42,7 @@ import numpy as np
 
 from ._checks import (check_array, check_count, check_positive_int, check_real, check_rng, check_token_ids,
                       renamed)
-from .losses import log_softmax
+from .losses import log_softmax, softmax
 from .recurrent import select_state as _select_state_default
 
 __all__ = [
@@ -126,11 +126,9 @@ def _check_tokens(name: str, tokens, allow_empty: bool, vocab_size: Optional[int
 def _check_stop(stop_token, vocab_size: Optional[int] = None) -> Optional[int]:
     if stop_token is None:
         return None
-    if isinstance(stop_token, (bool, np.bool_)) or not isinstance(stop_token, (int, np.integer)) or stop_token < 0 \
-            or (vocab_size is not None and stop_token >= vocab_size):
-        top = "" if vocab_size is None else f" and < vocab_size={vocab_size}"
-        raise ValueError(f"stop_token: expected None or a token id >= 0{top}, got {stop_token!r}")
-    return int(stop_token)
+    if vocab_size is None:
+        return check_count("stop_token", stop_token)
+    return int(check_token_ids("stop_token", [check_count("stop_token", stop_token)], vocab_size)[0])
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -214,9 +212,8 @@ def filter_probs(logits, temperature: float = 1.0, top_k: Optional[int] = None,
     if not np.isfinite(logits).any(axis=-1).all():
         raise ValueError("logits: every row needs at least one finite logit (-inf only bans a token)")
     with np.errstate(over="ignore"):                                 # (-1e308) - 1e308 = -inf: probability 0
-        z = (logits - logits.max(axis=-1, keepdims=True)) / temperature
-    probs = np.exp(z)                                                # the max entry is exp(0) = 1: no overflow
-    probs /= probs.sum(axis=-1, keepdims=True)
+        z = (logits - logits.max(axis=-1, keepdims=True)) / temperature   # <= 0, the max entry exactly 0
+    probs = softmax(z)
     if top_k is None and (top_p is None or top_p == 1.0):
         return probs
     order = np.argsort(-probs, axis=-1, kind="stable")          # most probable first

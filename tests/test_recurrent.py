@@ -6,6 +6,7 @@ import pytest
 from rnn_utils import cells
 from rnn_utils.gradcheck import gradcheck
 from rnn_utils.recurrent import GRU, LSTM, RNN
+from rnn_utils.unrolled import Unrolled
 
 T, B, D, H = 3, 2, 2, 2
 
@@ -32,87 +33,23 @@ def random_state(layer, rng, B=B):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# an independent reference: the whole stack by stepping the single-step cells
+# the readable twin: rnn_utils.unrolled.Unrolled steps the single-step cells of rnn_utils.cells
 # ---------------------------------------------------------------------------------------------------------------
+CELL_OF = {"rnn-tanh": "rnn_tanh", "rnn-relu": "rnn_relu", "lstm": "lstm", "gru": "gru",
+           "gru-reset-before": "gru_reset_before"}
+
+
 def cell_params(layer, k, d):
     sfx = f"_l{k}" + ("_reverse" if d else "")
     return {n: layer.params[n + sfx] for n in cells.PARAM_NAMES}
 
 
-def cell_step(layer, x, state, p):
-    if isinstance(layer, LSTM):
-        h, c, cache = cells.lstm_cell_forward(x, state[0], state[1], p)
-        return (h, c), cache
-    if isinstance(layer, GRU):
-        h, cache = cells.gru_cell_forward(x, state[0], p, reset_after=layer.reset_after)
-    else:
-        h, cache = cells.rnn_cell_forward(x, state[0], p, nonlinearity=layer.nonlinearity)
-    return (h,), cache
-
-
-def cell_step_back(layer, dstate, cache):
-    if isinstance(layer, LSTM):
-        dx, dh, dc, g = cells.lstm_cell_backward(dstate[0], dstate[1], cache)
-        return dx, (dh, dc), g
-    back = cells.gru_cell_backward if isinstance(layer, GRU) else cells.rnn_cell_backward
-    dx, dh, g = back(dstate[0], cache)
-    return dx, (dh,), g
-
-
-def as_states(layer, state, shape):
-    if state is None:
-        state = (np.zeros(shape), np.zeros(shape)) if isinstance(layer, LSTM) else np.zeros(shape)
-    return list(state) if isinstance(layer, LSTM) else [state]
-
-
-def reference_forward(layer, X, state0=None):
-    """Y, [h_n(, c_n)], caches by stepping the cells, layer by layer and direction by direction."""
-    T_, B_ = X.shape[:2]
-    L, dirs, H_ = layer.num_layers, layer.num_directions, layer.hidden_size
-    states0 = as_states(layer, state0, (L * dirs, B_, H_))
-    finals = [np.zeros_like(s) for s in states0]
-    inp, caches = X, []
-    for k in range(L):
-        out = np.zeros((T_, B_, dirs * H_))
-        for d in range(dirs):
-            p = cell_params(layer, k, d)
-            state = tuple(s[k * dirs + d] for s in states0)
-            steps = range(T_ - 1, -1, -1) if d else range(T_)
-            for t in steps:
-                state, cache = cell_step(layer, inp[t], state, p)
-                caches.append(((k, d, t), cache))
-                out[t, :, d * H_:(d + 1) * H_] = state[0]
-            for f, s in zip(finals, state):
-                f[k * dirs + d] = s
-        inp = out
-    return inp, finals, dict(caches)
-
-
-def reference_backward(layer, X, state0, dY, dstate_n):
-    """dX, [dh0(, dc0)], grads by stepping the cell backward functions (BPTT written out step by step)."""
-    T_, B_ = X.shape[:2]
-    L, dirs, H_ = layer.num_layers, layer.num_directions, layer.hidden_size
-    _, _, caches = reference_forward(layer, X, state0)
-    dfinal = as_states(layer, dstate_n, (L * dirs, B_, H_))
-    dstates0 = [np.zeros_like(s) for s in dfinal]
-    grads = {n: np.zeros_like(p) for n, p in layer.params.items()}
-    d_out = dY
-    for k in reversed(range(L)):
-        d_in = np.zeros((T_, B_, X.shape[2] if k == 0 else dirs * H_))
-        for d in range(dirs):
-            sfx = f"_l{k}" + ("_reverse" if d else "")
-            dstate = tuple(s[k * dirs + d] for s in dfinal)
-            steps = range(T_) if d else range(T_ - 1, -1, -1)
-            for t in steps:
-                dstate = (dstate[0] + d_out[t, :, d * H_:(d + 1) * H_],) + dstate[1:]
-                dx, dstate, g = cell_step_back(layer, dstate, caches[(k, d, t)])
-                d_in[t] += dx
-                for n, v in g.items():
-                    grads[n + sfx] += v
-            for s0, s in zip(dstates0, dstate):
-                s0[k * dirs + d] = s
-        d_out = d_in
-    return d_out, dstates0, grads
+def unrolled_twin(kind, layer):
+    """An Unrolled layer with the same cell, sizes and (copied) weights as the fast `layer`."""
+    twin = Unrolled(CELL_OF[kind], layer.input_size, layer.hidden_size, num_layers=layer.num_layers,
+                    bidirectional=layer.bidirectional, dtype=layer.dtype, rng=np.random.default_rng(0))
+    twin.load_state_dict(layer.params)
+    return twin
 
 
 def loss_and_grads(layer, X, state0, dY, dstate_n):
@@ -212,27 +149,33 @@ def test_layer_gradients(kind, num_layers, bidirectional, with_state):
     gradcheck(loss, checked, analytic)
 
 
+@pytest.mark.parametrize("with_state", [False, True], ids=["no-state", "state"])
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+@pytest.mark.parametrize("num_layers", [1, 2, 3])
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_layer_matches_stepping_the_cells(kind):
+def test_fast_layer_equals_the_unrolled_layer(kind, num_layers, bidirectional, with_state):
     """The fast layer (fused gates, preallocated caches, one product for the weight gradients) computes the same
-    numbers as the readable cells stepped one time step at a time."""
+    numbers as the readable Unrolled layer, which steps the cells of rnn_utils.cells one time step at a time."""
     rng = np.random.default_rng(11)
-    layer = make_layer(kind, num_layers=2, bidirectional=True, seed=5, D=3, H=4)
+    layer = make_layer(kind, num_layers=num_layers, bidirectional=bidirectional, seed=5, D=3, H=4)
+    twin = unrolled_twin(kind, layer)
     X = rng.standard_normal((5, 3, 3))
-    state0, dstate_n = random_state(layer, rng, B=3), random_state(layer, rng, B=3)
-    dY = rng.standard_normal((5, 3, 8))
+    state0 = random_state(layer, rng, B=3) if with_state else None
+    dstate_n = random_state(layer, rng, B=3) if with_state else None
+    dY = rng.standard_normal((5, 3, layer.num_directions * 4))
     Y, state_n = layer.forward(X, state0)
-    Y_ref, finals_ref, _ = reference_forward(layer, X, state0)
+    Y_ref, state_ref = twin.forward(X, state0)
     np.testing.assert_allclose(Y, Y_ref, rtol=1e-12, atol=1e-13)
-    for s, r in zip(state_n if isinstance(layer, LSTM) else (state_n,), finals_ref):
+    flat = (lambda s: list(s)) if kind == "lstm" else (lambda s: [s])
+    for s, r in zip(flat(state_n), flat(state_ref)):
         np.testing.assert_allclose(s, r, rtol=1e-12, atol=1e-13)
     dX, dstate0 = layer.backward(dY, dstate_n)
-    dX_ref, ds0_ref, grads_ref = reference_backward(layer, X, state0, dY, dstate_n)
+    dX_ref, ds0_ref = twin.backward(dY, dstate_n)
     np.testing.assert_allclose(dX, dX_ref, rtol=1e-11, atol=1e-12)
-    for s, r in zip(dstate0 if isinstance(layer, LSTM) else (dstate0,), ds0_ref):
+    for s, r in zip(flat(dstate0), flat(ds0_ref)):
         np.testing.assert_allclose(s, r, rtol=1e-11, atol=1e-12)
     for n in layer.params:
-        np.testing.assert_allclose(layer.grads[n], grads_ref[n], rtol=1e-11, atol=1e-12, err_msg=n)
+        np.testing.assert_allclose(layer.grads[n], twin.grads[n], rtol=1e-11, atol=1e-12, err_msg=n)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from typing import Dict, Mapping
 
 import numpy as np
 
+__all__ = ["Module"]
+
 
 class Module:
     """Base class: subclasses fill `self.params` in `__init__` and `self.grads` in `backward`."""

@@ -65,3 +65,34 @@ def test_unused_parameter_has_exactly_zero_numerical_gradient(stencil):
     numeric = numerical_gradient(f, unused, stencil=stencil)
     assert numeric[1] == 0.0
     assert gradcheck(f, {"u": unused}, {"u": np.array([2.0, 0.0])}, stencil=stencil)["u"] < 1e-7
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# issue 8: argument checks say which argument is wrong
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("h", [0, 0.0, -1e-5, float("nan"), float("inf"), "1e-5"])
+def test_step_must_be_a_positive_finite_number(h):
+    x = np.ones(3)
+    with pytest.raises(ValueError, match=r"^h: expected a real number in \(0, inf\)"):
+        numerical_gradient(lambda: float(np.sum(x ** 2)), x, h=h)
+    with pytest.raises(ValueError, match=r"^h: "):
+        gradcheck(lambda: float(np.sum(x ** 2)), {"x": x}, {"x": 2 * x}, h=h)
+
+
+def test_df_must_match_the_output_shape_exactly():
+    x = np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"df: expected a 2-d array of shape \(2, 3\), got 1-d shape \(3,\)"):
+        numerical_gradient_array(lambda: x * 2, x, np.ones(3))               # would broadcast
+
+
+def test_gradcheck_rejects_unexpected_keys_and_a_negative_tol():
+    x = np.ones(2)
+    f = lambda: float(np.sum(x ** 2))  # noqa: E731
+    with pytest.raises(ValueError, match=r"grads: keys do not match params: missing \[\], unexpected \['y'\]"):
+        gradcheck(f, {"x": x}, {"x": 2 * x, "y": x})
+    with pytest.raises(ValueError, match=r"^tol: expected a real number in \(0, inf\)"):
+        gradcheck(f, {"x": x}, {"x": 2 * x}, tol=-1e-7)
+    with pytest.raises(ValueError, match=r"^stencil: expected one of \[2, 4\]"):
+        gradcheck(f, {"x": x}, {"x": 2 * x}, stencil=3)
+    with pytest.raises(AssertionError, match="gradient check failed"):
+        gradcheck(f, {"x": x}, {"x": 3 * x})

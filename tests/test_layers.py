@@ -189,3 +189,28 @@ def test_grads_are_overwritten_in_place_not_accumulated():
     np.testing.assert_allclose(w_lin, np.ones((2, 2)).T @ X)
     np.testing.assert_array_equal(w_emb[1], [2.0, 2.0])
     np.testing.assert_array_equal(w_emb[[0, 2, 3]], 0.0)
+
+
+def test_linear_backward_uses_the_weight_of_its_forward_pass():
+    """The Module contract: an optimiser step between forward and backward cannot change the gradients."""
+    rng = np.random.default_rng(0)
+    lin = Linear(3, 2, rng=rng)
+    X, dY = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    W0 = lin.params["weight"].copy()
+    lin.forward(X)
+    lin.params["weight"] += 1.0                                             # in place, as optimisers do
+    dX = lin.backward(dY)
+    np.testing.assert_allclose(dX, dY @ W0, rtol=1e-15)
+    np.testing.assert_allclose(lin.grads["weight"], dY.T @ X, rtol=1e-15)
+
+
+def test_layer_constructors_keyword_only_and_need_a_generator():
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError):
+        Linear(3, 2, False, rng=rng)                                        # bias is keyword-only
+    with pytest.raises(TypeError):
+        Embedding(5, 3, np.float32, rng=rng)
+    with pytest.raises(ValueError, match="rng: a np.random.Generator is required"):
+        Linear(3, 2, rng=None)
+    with pytest.raises(ValueError, match="dtype: expected float32 or float64"):
+        Embedding(5, 3, dtype="banana", rng=rng)

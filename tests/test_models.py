@@ -322,3 +322,182 @@ def test_bad_arguments_raise_clear_errors():
         train(model, np.arange(5) % 5, seq_len=10, batch_size=1, steps=1)
     with pytest.raises(ValueError, match="steps"):
         train(model, np.arange(50) % 5, seq_len=2, batch_size=1, steps=0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# issue 8: the seams between modules (each a regression test)
+# ---------------------------------------------------------------------------------------------------------------
+STREAM = np.array([0, 1, 2, 3, 4] * 40)
+
+
+def test_train_refuses_an_optimizer_over_another_models_arrays():
+    model, other = make(seed=0), make(seed=1)
+    before = {n: p.copy() for n, p in other.params.items()}
+    with pytest.raises(ValueError, match=r"optimizer: it does not hold this model's parameter arrays"):
+        train(model, STREAM, seq_len=4, batch_size=2, steps=1, optimizer=Adam(other.params))
+    for n, p in other.params.items():                               # nothing was trained
+        np.testing.assert_array_equal(p, before[n])
+    opt = Adam(model.params, lr=1e-2)                                # continuing with its own moments is fine
+    train(model, STREAM, seq_len=4, batch_size=2, steps=2, optimizer=opt)
+    train(model, STREAM, seq_len=4, batch_size=2, steps=2, optimizer=opt)
+    assert opt.t == 4
+    with pytest.raises(ValueError, match=r"optimizer: expected an object with a .step\(grads\) method"):
+        train(model, STREAM, seq_len=4, batch_size=2, steps=1, optimizer="adam")
+
+
+@pytest.mark.parametrize("clip", [0, -1.0, float("nan"), "5"])
+def test_train_names_clip_not_the_clipping_functions_argument(clip):
+    with pytest.raises(ValueError, match=r"^clip: expected a real number in \(0, inf\)"):
+        train(make(), STREAM, seq_len=4, batch_size=2, steps=1, clip=clip)
+
+
+def test_one_hot_model_never_builds_a_V_by_V_identity():
+    import tracemalloc
+    V = 4000
+    model = LanguageModel(V, 8, cell="rnn", embedding_dim=None, dtype=np.float32, rng=np.random.default_rng(0))
+    model.forward(np.zeros((1, 1), dtype=np.int64))                 # warm up
+    tracemalloc.start()
+    model.forward(np.array([[5], [7]]))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 4 * V * V / 10                                     # eye(V) float32 alone would be 61 MiB
+    logits, _ = model.forward(np.array([[5]]))
+    X = np.zeros((1, 1, V), np.float32)
+    X[0, 0, 5] = 1
+    Y, _ = model.rnn.forward(X)                                      # the same as feeding the one-hot vector
+    np.testing.assert_allclose(logits, model.head.forward(Y), rtol=1e-6)
+
+
+def test_grads_keep_their_identity_across_backward_calls():
+    model = make("lstm")
+    taken = dict(model.grads)                                        # references taken once, before any backward
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        x = rng.integers(0, 5, (3, 2))
+        model.loss_and_grads(x, rng.integers(0, 5, (3, 2)))
+        for n in model.grads:
+            assert model.grads[n] is taken[n]
+    expected = {f"{p}.{n}": g for p, layer in model._layers() for n, g in layer.grads.items()}
+    for n, g in expected.items():
+        assert model.grads[n] is g
+
+
+def test_loss_and_grads_allows_anything_at_masked_positions_as_losses_does():
+    model = make("gru")
+    rng = np.random.default_rng(1)
+    x, y = rng.integers(0, 5, (4, 3)), rng.integers(0, 5, (4, 3))
+    mask = np.ones((4, 3), bool)
+    mask[2:, 1] = False
+    y_pad = y.copy()
+    y_pad[~mask] = -1
+    loss_pad, _ = model.loss_and_grads(x, y_pad, mask=mask)
+    g_pad = {n: g.copy() for n, g in model.grads.items()}
+    loss, _ = model.loss_and_grads(x, y, mask=mask)
+    assert loss_pad == loss
+    for n in g_pad:
+        np.testing.assert_array_equal(g_pad[n], model.grads[n])
+    with pytest.raises(ValueError, match=r"targets: expected ids in \[0, V=5\), got 2 outside \(e.g. -1\)"):
+        model.loss_and_grads(x, y_pad)                               # without the mask, -1 is a real target
+
+
+def test_metadata_exists_on_a_new_model():
+    assert make().metadata == {}
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def test_load_gives_one_clear_error_for_foreign_truncated_or_corrupted_files(tmp_path):
+    good = make("lstm").save(tmp_path / "good.npz")
+    raw = good.read_bytes()
+    np.savez(tmp_path / "foreign.npz", a=np.zeros(3))
+    np.save(tmp_path / "single.npy", np.zeros(3))
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    corrupted = bytearray(raw)
+    corrupted[len(raw) // 2: len(raw) // 2 + 64] = b"\xff" * 64
+    cases = {
+        "foreign": tmp_path / "foreign.npz",
+        "single": tmp_path / "single.npy",
+        "objects": tmp_path / "objects.npy",
+        "truncated": _write(tmp_path / "truncated.npz", raw[: len(raw) // 3]),
+        "corrupted": _write(tmp_path / "corrupted.npz", bytes(corrupted)),
+        "text": _write(tmp_path / "text.npz", b"not a model at all\n"),
+        "empty": _write(tmp_path / "empty.npz", b""),
+    }
+    for label, path in cases.items():
+        with pytest.raises(ValueError, match=r"path: '.*' is not a model file written by LanguageModel.save") as err:
+            LanguageModel.load(path)
+        assert str(path) in str(err.value), label
+        assert "allow_pickle" not in str(err.value), label
+
+
+def test_load_rejects_a_bad_config(tmp_path):
+    import json
+    import zipfile
+    path = make().save(tmp_path / "m.npz")
+    with zipfile.ZipFile(path) as zf:
+        entries = {n: zf.read(n) for n in zf.namelist()}
+    for bad_config, what in (("{not json", "unreadable"), ('{"vocab_size": 5}', "lacks"),
+                             (json.dumps({**make().config, "dtype": "banana"}), "dtype"), ("[1, 2]", "JSON object")):
+        buf = tmp_path / "bad.npz"
+        with zipfile.ZipFile(buf, "w") as zf:
+            for n, data in entries.items():
+                if n == "__config__.npy":
+                    import io
+                    b = io.BytesIO()
+                    np.save(b, np.array(bad_config))
+                    data = b.getvalue()
+                zf.writestr(n, data)
+        with pytest.raises(ValueError, match=f"not a model file written by LanguageModel.save: .*{what}"):
+            LanguageModel.load(buf)
+
+
+def test_constructors_are_keyword_only_after_the_sizes_and_need_a_generator():
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError):
+        LSTM(8, 16, 2, True, rng=rng)                 # torch.nn.LSTM(8, 16, 2, True) means bias=True
+    with pytest.raises(TypeError):
+        GRU(8, 16, 1, False, True, rng=rng)           # torch's 5th positional is batch_first
+    with pytest.raises(TypeError):
+        RNN(8, 16, 1, "relu", rng=rng)
+    with pytest.raises(TypeError):
+        LanguageModel(5, 4, "lstm", rng=rng)
+    for build in (lambda: LSTM(8, 16), lambda: LanguageModel(5, 4)):
+        with pytest.raises(TypeError, match="rng"):
+            build()
+    for build in (lambda: LSTM(8, 16, rng=None), lambda: LanguageModel(5, 4, rng=None)):
+        with pytest.raises(ValueError, match=r"rng: a np.random.Generator is required"):
+            build()
+    with pytest.raises(ValueError, match="dtype: expected float32 or float64"):
+        LanguageModel(5, 4, dtype="banana", rng=rng)
+
+
+def test_next_token_log_probs_names_the_callers_arguments():
+    model = make("lstm")
+    with pytest.raises(ValueError, match=r"prefixes\[1\]: expected at least one token, got an empty sequence"):
+        next_token_log_probs(model, [[1], []])
+    with pytest.raises(ValueError, match=r"prefixes\[0\]: expected ids in \[0, vocab_size=5\)"):
+        next_token_log_probs(model, [[1, 9]])
+    with pytest.raises(ValueError, match=r"state: expected a tuple \(h, c\) of two arrays"):
+        next_token_log_probs(model, [[1]], np.zeros(4))
+    with pytest.raises(ValueError, match=r"state\[0\]: expected a 3-d array"):
+        next_token_log_probs(model, [[1]], (np.zeros(4), np.zeros(4)))
+    with pytest.raises(ValueError, match=r"state\[0\]: expected batch size 1 or N=2"):
+        next_token_log_probs(model, [[1], [2]], (np.zeros((1, 3, 4)), np.zeros((1, 3, 4))))
+    gru = make("gru")
+    with pytest.raises(ValueError, match=r"state: expected a 3-d array"):
+        next_token_log_probs(gru, [[1]], np.zeros(4))
+
+
+def test_decoders_name_prefix_not_the_models_tokens():
+    model = make("gru")
+    for call in (lambda: greedy(model, [99], 3), lambda: sample(model, [1, 99], 3, np.random.default_rng(0)),
+                 lambda: beam_search(model, [99], 3, 2), lambda: sequence_log_prob(model, [99], [1])):
+        with pytest.raises(ValueError, match=r"^prefix: expected ids in \[0, vocab_size=5\)"):
+            call()
+    with pytest.raises(ValueError, match=r"^tokens: expected ids in \[0, vocab_size=5\)"):
+        sequence_log_prob(model, [1], [1, 7])
+    with pytest.raises(ValueError, match=r"^stop_token: expected ids in \[0, vocab_size=5\)"):
+        greedy(model, [1], 3, stop_token=5)

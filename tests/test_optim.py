@@ -238,3 +238,29 @@ def test_clipping_bad_input(fn, arg):
         fn({"a": np.array([np.nan])}, 1.0)
     with pytest.raises(ValueError, match="grads: expected a dict"):
         fn(np.ones(3), 1.0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# issue 8: eps must be positive; clipping never overflows
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", [Adam, Adagrad])
+def test_eps_zero_is_rejected_and_an_unused_row_stays_finite(cls):
+    w = {"emb": np.ones((3, 2))}
+    with pytest.raises(ValueError, match=r"eps: expected a real number in \(0, inf\), got 0"):
+        cls(w, lr=0.1, eps=0)
+    opt = cls(w, lr=0.1)
+    g = {"emb": np.array([[1.0, -1.0], [0.0, 0.0], [2.0, 0.5]])}            # row 1 never used: gradient 0
+    for _ in range(3):
+        opt.step(g)
+    assert np.isfinite(w["emb"]).all() and (w["emb"][1] == 1.0).all()
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-20, 1.0, 1e160, 1e200, 1e300])
+def test_clip_by_global_norm_never_overflows_or_underflows(scale):
+    base = {"a": np.array([3.0, 0.0]), "b": np.array([[4.0]])}                 # norm 5
+    g = {k: v * scale for k, v in base.items()}
+    norm = clip_by_global_norm(g, 1.0)
+    assert norm == pytest.approx(5.0 * scale, rel=1e-15)
+    coef = min(1.0, 1.0 / (5.0 * scale + 1e-6))                                # torch's 1e-6 guard
+    np.testing.assert_allclose(g["a"], [3.0 * scale * coef, 0.0], rtol=1e-12)     # direction kept
+    np.testing.assert_allclose(g["b"], [[4.0 * scale * coef]], rtol=1e-12)

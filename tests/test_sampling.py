@@ -364,3 +364,107 @@ def test_a_step_returning_bad_logits_is_caught():
         greedy(lambda tokens, state: np.zeros((1, 4)), [0], 3)
     with pytest.raises(ValueError, match="NaN"):
         greedy(lambda tokens, state: (np.full((1, 4), np.nan), state), [0], 3)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# issue 8: temperature limits, the exact nucleus boundary, banned tokens, argument checks
+# ---------------------------------------------------------------------------------------------------------------
+from rnn_utils.sampling import length_normalised  # noqa: E402
+
+
+@pytest.mark.parametrize("T", [1e-6, 1e-30, 1e-300, 1e-308])
+def test_tiny_temperature_is_the_argmax_and_never_nan(T):
+    logits = np.array([[0.3, 2.0, -1.0, 1.999], [5.0, 5.0, 1.0, -3.0]])
+    p = filter_probs(logits, temperature=T)
+    assert np.isfinite(p).all()
+    np.testing.assert_allclose(p, [[0, 1, 0, 0], [0.5, 0.5, 0, 0]], atol=1e-12 if T < 1e-5 else 1e-2)
+
+
+def test_huge_finite_logits_give_finite_probabilities():
+    p = filter_probs(np.array([1e308, -1e308, 1e308, 0.0]), temperature=0.5)
+    np.testing.assert_array_equal(p, [0.5, 0, 0.5, 0])
+    p = filter_probs(np.array([1e308, -1e308]), temperature=1e300)
+    assert np.isfinite(p).all() and abs(p.sum() - 1) < 1e-15
+
+
+def test_temperature_to_zero_tends_to_the_argmax_monotonically():
+    logits = np.log([0.5, 0.3, 0.2])
+    tops = [filter_probs(logits, temperature=T)[0] for T in (2.0, 1.0, 0.5, 0.1, 0.01)]
+    assert all(a < b for a, b in zip(tops, tops[1:])) and tops[-1] > 1 - 1e-15
+
+
+def test_top_p_one_is_exactly_no_filtering():
+    logits = np.random.default_rng(0).standard_normal((50, 7)) * 4
+    np.testing.assert_array_equal(filter_probs(logits, top_p=1.0), filter_probs(logits))
+
+
+@pytest.mark.parametrize("shift", [0.0, 3.7, -12.25])
+def test_top_p_exact_sum_case_is_not_on_a_knife_edge(shift):
+    """[0.5, 0.25, 0.15, 0.1] with p = 0.9: the three largest sum to 0.9 in exact arithmetic, so the nucleus is
+    exactly those three, whatever rounding the softmax makes (the tolerance is stated in the docstring)."""
+    logits = np.log([0.5, 0.25, 0.15, 0.1]) + shift
+    p = filter_probs(logits, top_p=0.9)
+    np.testing.assert_allclose(p, [0.5 / 0.9, 0.25 / 0.9, 0.15 / 0.9, 0], rtol=1e-14)
+    assert p[3] == 0
+    np.testing.assert_allclose(filter_probs(logits[::-1], top_p=0.9), p[::-1], rtol=1e-14)
+    assert (filter_probs(logits, top_p=0.9 + 1e-6) > 0).all()        # just above: the fourth token is needed
+
+
+def _banned_model(V=6, banned=(1, 4)):
+    def step(tokens, state):
+        logits = np.tile(np.linspace(0.0, 1.0, V), (len(tokens), 1))
+        logits[:, list(banned)] = -np.inf
+        return logits, state
+    return step
+
+
+def test_minus_inf_bans_a_token_in_every_decoder():
+    step = _banned_model()
+    assert greedy(step, [0], 5).tokens == [5] * 5
+    g = sample(step, [0], 30, np.random.default_rng(0), num_samples=20, temperature=3.0)
+    assert not {1, 4} & {t for h in g for t in h.tokens}
+    beams = beam_search(step, [0], 3, width=50, alpha=0.0)
+    assert beams and not {1, 4} & {t for h in beams for t in h.tokens}
+    assert len(beams) == 50 and all(np.isfinite(h.log_prob) for h in beams)      # 4**3 = 64 allowed, width 50
+    assert sequence_log_prob(step, [0], [1]) == -np.inf
+    p = filter_probs(np.array([0.0, -np.inf, 1.0]), top_k=2)
+    assert p[1] == 0 and p.sum() == 1
+
+
+def test_nan_and_all_banned_logits_are_errors():
+    with pytest.raises(ValueError, match=r"logits: contains 1 NaN or \+inf"):
+        filter_probs(np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match=r"logits: contains 1 NaN or \+inf"):
+        filter_probs(np.array([0.0, np.inf]))
+    with pytest.raises(ValueError, match="every row needs at least one finite logit"):
+        filter_probs(np.array([[0.0, 1.0], [-np.inf, -np.inf]]))
+    with pytest.raises(ValueError, match="logits returned by step: every row needs at least one finite logit"):
+        greedy(lambda t, s: (np.full((len(t), 3), -np.inf), s), [0], 2)
+
+
+def test_length_normalised_arguments():
+    assert length_normalised(-6.0, 4, 0.5) == -3.0
+    assert length_normalised(-6.0, 0, 0.7) == -6.0
+    assert length_normalised(-np.inf, 3, 1.0) == -np.inf
+    for kwargs, name in (({"length": -2}, "length"), ({"length": 2.5}, "length"), ({"alpha": -0.1}, "alpha"),
+                         ({"alpha": float("nan")}, "alpha"), ({"log_prob": 0.5}, "log_prob"),
+                         ({"log_prob": float("nan")}, "log_prob")):
+        args = {"log_prob": -1.0, "length": 2, "alpha": 0.7, **kwargs}
+        with pytest.raises(ValueError, match=f"^{name}:"):
+            length_normalised(**args)
+    with pytest.raises(ValueError, match="^alpha:"):
+        beam_search(_banned_model(), [0], 2, 2, alpha=-1.0)
+
+
+def test_stop_token_must_be_in_the_vocabulary():
+    with pytest.raises(ValueError, match=r"^stop_token: expected ids in \[0, vocab_size=6\)"):
+        greedy(_banned_model(), [0], 3, stop_token=6)
+    with pytest.raises(ValueError, match=r"^stop_token: expected a non-negative integer"):
+        sample(_banned_model(), [0], 3, np.random.default_rng(0), stop_token=-1)
+
+
+def test_select_state_index_out_of_range_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"index: expected batch rows in \[0, B=3\), got 1 outside \(e.g. 3\)"):
+        select_state(np.zeros((1, 3, 2)), np.array([0, 3]))
+    with pytest.raises(ValueError, match=r"index: expected an integer index array"):
+        select_state(np.zeros((3, 2)), np.array([0.5]))

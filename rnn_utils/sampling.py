@@ -154,7 +154,9 @@ def _call(step_fn, tokens: np.ndarray, state, vocab_size: Optional[int] = None):
     """One checked step: tokens (B,) -> logits (B, V) float64 (-inf allowed), new state."""
     out = step_fn(tokens, state)
     if not (isinstance(out, tuple) and len(out) == 2):
-        raise ValueError("step: must return a pair (logits of shape (B, V), new state)")
+        got = f"a tuple of {len(out)}" if isinstance(out, tuple) else type(out).__name__
+        raise ValueError(f"step: expected step(tokens, state) to return a pair (logits of shape (B, V), new state), "
+                         f"got {got}")
     logits, new_state = out
     logits = check_array("logits returned by step", logits, (tokens.shape[0], vocab_size), ("B", "V"),
                          allow_neg_inf=True)

@@ -71,3 +71,75 @@ def test_notebook_is_one_clean_run_with_goals_exercises_summary(path):
     assert any(re.search(r"summary", h, re.I) for h in headings), "a Summary section"
     text = json.dumps(nb)
     assert not re.search(r"/(root|home|tmp|work)/", text), "no machine paths in the stored notebook"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Solution cells: tagged `solution` (a later step builds student editions from the tag) and collapsed.
+# ---------------------------------------------------------------------------------------------------------------
+_MARKDOWN_PREFIX = re.compile(r"^(?:\s+|#+|<details(?:\s[^>]*)?>|<summary>|\*+|_+)", re.I)
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def is_solution_cell(cell) -> bool:
+    """A solution cell is a markdown cell whose first line, after heading marks, `<details><summary>` and emphasis,
+    starts with the word "Solution", or a code cell whose first comment line (NBVAL markers skipped) does."""
+    lines = [line.strip() for line in _source(cell).splitlines() if line.strip()]
+    if not lines:
+        return False
+    if cell["cell_type"] == "markdown":
+        text = lines[0]
+        while True:
+            stripped = _MARKDOWN_PREFIX.sub("", text, count=1)
+            if stripped == text:
+                break
+            text = stripped
+        return re.match(r"solutions?\b", text, re.I) is not None
+    if cell["cell_type"] == "code":
+        for line in lines:
+            if not line.startswith("#"):
+                return False
+            text = line.lstrip("#").strip()
+            if not text or text.upper().startswith("NBVAL_"):
+                continue
+            return re.match(r"solutions?\b", text, re.I) is not None
+    return False
+
+
+@pytest.mark.parametrize("source, cell_type, expected", [
+    ("# Solution (exercise 1)\nx = 1", "code", True),
+    ("# NBVAL_IGNORE_OUTPUT\n# Solution (exercise 2)\nx = 1", "code", True),
+    ("# solution: exercise 3", "code", True),
+    ("x = 1  # Solution", "code", False),
+    ("# Solve the system first\nx = 1", "code", False),
+    ("<details><summary>Solution (exercise 3)</summary>\n\ntext\n</details>", "markdown", True),
+    ("## Solution to exercise 4", "markdown", True),
+    ("**Solution.** The sum is ...", "markdown", True),
+    ("## Exercises\n\n1. Solution of ...", "markdown", False),
+    ("The solution below is collapsed.", "markdown", False),
+    ("<details><summary>Hint</summary>try it</details>", "markdown", False),
+])
+def test_solution_cells_are_recognised(source, cell_type, expected):
+    assert is_solution_cell({"cell_type": cell_type, "source": source}) is expected
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_solution_cells_are_tagged_and_collapsed(path):
+    cells = json.loads(path.read_text())["cells"]
+    solutions = 0
+    for i, cell in enumerate(cells):
+        first = _source(cell).strip().splitlines()[0][:60] if _source(cell).strip() else ""
+        tagged = "solution" in cell.get("metadata", {}).get("tags", [])
+        if is_solution_cell(cell):
+            solutions += 1
+            assert tagged, f"{path.name} cell {i} ({first!r}) is a solution: add the cell tag 'solution'"
+            hidden = cell.get("metadata", {}).get("jupyter", {}).get("source_hidden")
+            assert hidden is True, f"{path.name} cell {i} ({first!r}) is a solution: collapse it " \
+                                   "(metadata jupyter.source_hidden = true)"
+        else:
+            assert not tagged, f"{path.name} cell {i} ({first!r}) is tagged 'solution' but is not a solution cell"
+    assert solutions > 0, f"{path.name}: no solution cells (a code cell starting '# Solution' or a markdown cell " \
+                          "starting 'Solution', e.g. '<details><summary>Solution ...')"

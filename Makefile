@@ -13,13 +13,14 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 
-.PHONY: help venv lab test unit nbval notebooks html torch bench clean
+.PHONY: help venv lab test unit nbval notebooks html student torch bench clean
 
 help:
 	@echo "make lab        create .venv if needed and open Jupyter Lab on notebooks/"
 	@echo "make test       create .venv if needed, run unit tests and strict nbval on every notebook"
 	@echo "make notebooks  re-execute every notebook in place (the only way stored outputs are made)"
-	@echo "make html       render the executed notebooks to build/html/ with an index page"
+	@echo "make html       the offline lecture site in build/html/ (open build/html/index.html)"
+	@echo "make student    student editions (solutions removed) in build/student/"
 	@echo "make torch      optional: install the CPU build of PyTorch for the comparison tests"
 	@echo "make bench      run the layer benchmark (prints figures)"
 
@@ -51,8 +52,13 @@ nbval: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py $(NOTEBOOKS)
 
+# The lecture site, rendered from the stored outputs (never executed); works from file:// with no network.
 html: $(STAMP)
 	$(BIN)/python tools/build_site.py $(NOTEBOOKS) --out build/html
+
+# Student editions: cells tagged `solution` removed, "your answer here" stubs, exercise outputs cleared.
+student: $(STAMP)
+	$(BIN)/python tools/student_editions.py $(NOTEBOOKS) --out build/student
 
 # Optional PyTorch (CPU build) for the comparison tests; they skip without it.
 torch: $(STAMP)

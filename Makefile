@@ -54,10 +54,12 @@ notebooks: $(STAMP)
 
 # The lecture site, rendered from the stored outputs (never executed); works from file:// with no network.
 html: $(STAMP)
+	rm -rf build/html
 	$(BIN)/python tools/build_site.py $(NOTEBOOKS) --out build/html
 
 # Student editions: cells tagged `solution` removed, "your answer here" stubs, exercise outputs cleared.
 student: $(STAMP)
+	rm -rf build/student
 	$(BIN)/python tools/student_editions.py $(NOTEBOOKS) --out build/student
 
 # Optional PyTorch (CPU build) for the comparison tests; they skip without it.

@@ -9,7 +9,7 @@ Run through `make html`; open build/html/index.html in a browser (file:// is fin
 - Math is typeset by MathJax 2.7 from the jupyter-server-mathjax package (the `dev` extra), copied to
   _static/mathjax/. No page requests anything from another host: no CDN script, style or font.
 - The landing page is the README's notebook table, each notebook linked to its page and its student edition.
-- Student editions (tools/student_editions.py, as `make student` writes them) are copied to student/.
+- Student editions (tools/student_editions.py, the same files `make student` writes) are written to student/.
 """
 import argparse
 import html
@@ -104,11 +104,18 @@ def sidebar(pages, current=None) -> str:
     return (f'<nav class="course-sidebar" aria-label="Course contents">\n'
             f'  <a class="course-home" href="index.html">{SITE_TITLE}</a>\n'
             f'  <ol class="course-toc">\n' + "\n".join(items) + "\n  </ol>\n"
-            f'  <div class="course-downloads"><a href="student/">All student editions</a></div>\n</nav>')
+            f'  <div class="course-downloads"><a href="student/index.html">All student editions</a></div>\n</nav>')
+
+
+def escape_outside_code(markdown: str) -> str:
+    """Markdown whose `<` and `>` outside code spans are text, not HTML: the README writes x^(i)<t>."""
+    parts = re.split(r"(`[^`]*`)", markdown)
+    return "".join(p if p.startswith("`") else p.replace("<", "&lt;").replace(">", "&gt;") for p in parts)
 
 
 def index_page(pages, readme: Path) -> str:
     intro, table = readme_parts(readme)
+    intro, table = escape_outside_code(intro), escape_outside_code(table)
     by_stem = {p["stem"]: p for p in pages}
     listed = set()
     body = markdown2html_mistune(table) if table else ""
@@ -154,7 +161,7 @@ def index_page(pages, readme: Path) -> str:
 <h2>Student editions</h2>
 <p>Each notebook without its solutions: the solution cells removed, a cell marked "your answer here" where a code
 solution stood, the exercise cells without outputs. Download one from the table above or from
-<a href="student/">the student folder</a>, and open it in Jupyter (<code>make lab</code>).</p>
+<a href="student/index.html">the student folder</a>, and open it in Jupyter (<code>make lab</code>).</p>
 <p>Every page works offline: the equations are typeset by a copy of MathJax inside this folder.</p>
 </main>
 <nav class="course-pager course-pager-bottom">{first}</nav>

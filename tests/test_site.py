@@ -371,8 +371,9 @@ def test_no_kept_cell_reads_a_name_only_a_solution_defines(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_student_edition_executes_top_to_bottom(path, student, tmp_path):
     """The learner's first run: every cell, stubs included, runs without error (in a scratch folder). Opt-in:
-    executing all editions costs about as much as nbval on the notebooks (3.7 min measured with 00-05 on this
-    2-core machine, growing with every notebook), too much to add to every `make test`."""
+    executing all editions costs about as much as nbval on the notebooks (2.5 to 3.7 min measured with 00-05 on
+    this shared 2-core machine, 05 alone 74 to 161 s, growing with every notebook), too much to add to every
+    `make test`."""
     from nbclient import NotebookClient
 
     shutil.copy2(student / path.name, tmp_path / path.name)

@@ -67,7 +67,7 @@ torch: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'torch==2.13.0+cpu'
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_layers.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_layers.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,63 +1,147 @@
-"""Benchmark: forward + backward of rnn_utils' LSTM and GRU against torch.nn and against the matmul floor.
+"""Benchmark: rnn_utils' recurrent layers against torch.nn and against the bare matrix products.
 
-    python benchmarks/bench_layers.py [--threads N] [--reps R] [--quick]
+    python benchmarks/bench_layers.py [--reps R] [--quick] [--part all|train|decode] [--threads N]
 
-Times one forward + backward (with dX, dY given) at T=100, B=32, D=64, H=256 in float32, three ways measured
-side by side in one run, interleaved rep by rep so that background load hits all three alike:
+Two parts, each run in its own process so that the BLAS thread count can be fixed before numpy is imported:
 
-    ours    rnn_utils.recurrent.LSTM / GRU (reset_after=True): forward(X), backward(dY)
-    torch   torch.nn.LSTM / GRU on the CPU: Y = m(X) with X.requires_grad, Y.backward(dY)   (if torch is installed)
-    floor   only the matrix products any implementation must do, with the same shapes, done bare into
-            preallocated outputs: X W_ih^T for all steps; per step h W_hh^T (forward) and dA W_hh (backward);
-            dW_ih = dA^T X, dW_hh = dA^T H_prev, dX = dA W_ih. No elementwise work, no Python bookkeeping.
+train   (2 threads by default) forward + backward, float32, of LSTM and GRU (reset_after=True) over the grid
+        T in {64, 100}, B = 32, D in {32, 64}, H in {128, 256}, three ways:
+            ours    rnn_utils.recurrent.LSTM / GRU: forward(X), backward(dY)
+            torch   torch.nn.LSTM / GRU on the CPU: Y = m(X) with X.requires_grad, Y.backward(dY)
+            floor   only the matrix products any implementation must do, same shapes, done bare into
+                    preallocated outputs: X W_ih^T for all steps; per step h W_hh^T (forward, W_hh^T stored
+                    contiguous, the faster layout) and dA W_hh (backward); dW_ih = dA^T X, dW_hh = dA^T H_prev,
+                    dX = dA W_ih. No elementwise work, no Python bookkeeping.
+decode  (1 thread) one decoding step, `LanguageModel.step(tokens (B,), state)`, float32, embedding (V=128,
+        E=64) -> cell -> linear head, for RNN (tanh), LSTM and GRU at H in {128, 256, 512} and B in {1, 8},
+        against the same embedding -> cell -> head in torch under torch.no_grad(), measured both with the
+        torch.nn.*Cell module and with torch.nn.RNN/LSTM/GRU at T=1; the faster torch variant is the reference.
+        "matmul" is the bare matrix products of the step (x W_ih^T, h W_hh^T, h W_hy^T).
 
-The thread count N (default 1, as in the Makefile) is set for numpy's BLAS through the environment variables
-before numpy is imported, and for torch with torch.set_num_threads(N). Reported: best (min) and median over R
-reps after warm-up; the ratios use the best times. Targets (issue 3): ours/torch <= 0.67, ours/floor <= 1.3.
-A second table shows how the time grows with T and with H. Prints figures only: nothing is asserted.
+Timing: each side is timed in its own blocks, never call-interleaved with another side (OpenBLAS threads keep
+spinning after a call and slow whatever runs next). A block is one untimed call followed by R timed calls; the
+sides take turns block by block (train: 3 rounds, best and median over single calls; decode: 5 rounds, best and
+median of the block means). The median is a noise gauge; ratios use the best times. Prints figures only.
+
+The BLAS kernel in use is reported from threadpoolctl if installed, else from numpy's bundled OpenBLAS via
+ctypes (the same call threadpoolctl makes), else from numpy.show_config(). The Makefile's `bench` target unsets
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (which would force an older kernel); tests never do.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 
 
 def _parse():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default 1)")
-    p.add_argument("--reps", type=int, default=9, help="timed repetitions per case (default 9)")
-    p.add_argument("--quick", action="store_true", help="fewer reps, smaller scaling tables")
+    p.add_argument("--part", choices=("all", "train", "decode"), default="all")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS / torch threads (default: 2 for train, 1 for decode)")
+    p.add_argument("--reps", type=int, default=None, help="timed calls per block (default: 5 train, 300 decode)")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions")
     return p.parse_args()
 
 
 ARGS = _parse()
+if ARGS.part == "all":  # driver: one child process per part, each with its thread count fixed before numpy
+    def _run(part, threads):
+        cmd = [sys.executable, os.path.abspath(__file__), "--part", part, "--threads", str(threads)]
+        if ARGS.reps is not None:
+            cmd += ["--reps", str(ARGS.reps)]
+        if ARGS.quick:
+            cmd.append("--quick")
+        sys.stdout.flush()
+        subprocess.run(cmd, check=True)
+
+    _run("train", ARGS.threads or 2)
+    print()
+    _run("decode", ARGS.threads or 1)
+    sys.exit(0)
+
+THREADS = ARGS.threads or (2 if ARGS.part == "train" else 1)
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
              "NUMEXPR_NUM_THREADS"):
-    os.environ[_var] = str(ARGS.threads)
+    os.environ[_var] = str(THREADS)
 
+import glob  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from rnn_utils.models import LanguageModel  # noqa: E402
 from rnn_utils.recurrent import GRU, LSTM  # noqa: E402
 
 try:
     import torch  # noqa: E402
 
-    torch.set_num_threads(ARGS.threads)
+    torch.set_num_threads(THREADS)
 except ImportError:  # the torch column is optional
     torch = None
 
 DTYPE = np.float32
-GATES = {"LSTM": 4, "GRU": 3}
+GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 
-def make_ours(kind, D, H, rng):
-    return (LSTM if kind == "LSTM" else GRU)(D, H, dtype=DTYPE, rng=rng)
+# ----------------------------------------------------------------------------------------------------------
+def blas_info() -> str:
+    """The BLAS library, version, kernel (core type) and thread count numpy is using right now."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        rows = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        return "; ".join(f"{i.get('internal_api')} {i.get('version')}, kernel {i.get('architecture')}, "
+                         f"{i.get('num_threads')} thread(s) [threadpoolctl]" for i in rows)
+    except ImportError:
+        pass
+    try:  # numpy's wheels bundle scipy-openblas; ask it directly (what threadpoolctl does)
+        import ctypes
+
+        libdir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+        lib = ctypes.CDLL(sorted(glob.glob(os.path.join(libdir, "libscipy_openblas*.so*")))[0])
+        for sfx in ("64_", ""):
+            get_core = getattr(lib, f"scipy_openblas_get_corename{sfx}", None)
+            if get_core is not None:
+                break
+        get_cfg = getattr(lib, f"scipy_openblas_get_config{sfx}")
+        get_thr = getattr(lib, f"scipy_openblas_get_num_threads{sfx}")
+        get_core.restype = get_cfg.restype = ctypes.c_char_p
+        return (f"{get_cfg().decode().strip()}, kernel {get_core().decode()}, {get_thr()} thread(s) "
+                f"[numpy's bundled OpenBLAS via ctypes]")
+    except (IndexError, OSError, AttributeError):
+        pass
+    cfg = np.show_config(mode="dicts") if hasattr(np, "show_config") else {}
+    blas = cfg.get("Build Dependencies", {}).get("blas", {}) if isinstance(cfg, dict) else {}
+    return f"{blas.get('name', '?')} {blas.get('version', '?')} [numpy.show_config; runtime kernel unknown]"
 
 
-def ours_case(kind, T, B, D, H, rng):
-    layer = make_ours(kind, D, H, rng)
+def timed_blocks(runs, reps, rounds=3, per_call=True):
+    """runs: {name: callable or None}. Each side in its own blocks (one untimed call, then `reps` timed calls),
+    sides taking turns block by block for `rounds` rounds. Returns {name: (best_s, median_s)} per call, over
+    single calls (per_call=True) or over the block means (per_call=False, for calls of a few microseconds)."""
+    live = {k: v for k, v in runs.items() if v is not None}
+    times = {k: [] for k in live}
+    for _ in range(rounds):
+        for k, fn in live.items():
+            fn()
+            if per_call:
+                for _ in range(reps):
+                    t0 = time.perf_counter()
+                    fn()
+                    times[k].append(time.perf_counter() - t0)
+            else:
+                t0 = time.perf_counter()
+                for _ in range(reps):
+                    fn()
+                times[k].append((time.perf_counter() - t0) / reps)
+    return {k: (min(v), float(np.median(v))) for k, v in times.items()}
+
+
+# ---------------------------------------------------------------------------------------------- training
+def ours_train(kind, T, B, D, H, rng):
+    layer = (LSTM if kind == "LSTM" else GRU)(D, H, dtype=DTYPE, rng=rng)
     X = rng.standard_normal((T, B, D)).astype(DTYPE)
     dY = rng.standard_normal((T, B, H)).astype(DTYPE)
 
@@ -68,7 +152,7 @@ def ours_case(kind, T, B, D, H, rng):
     return run
 
 
-def torch_case(kind, T, B, D, H, rng):
+def torch_train(kind, T, B, D, H, rng):
     if torch is None:
         return None
     m = (torch.nn.LSTM if kind == "LSTM" else torch.nn.GRU)(D, H).float()
@@ -84,7 +168,7 @@ def torch_case(kind, T, B, D, H, rng):
     return run
 
 
-def floor_case(kind, T, B, D, H, rng):
+def floor_train(kind, T, B, D, H, rng):
     """The bare matrix products of one forward + backward, same shapes and layouts as the layer uses."""
     GH = GATES[kind] * H
     f = lambda *s: rng.standard_normal(s).astype(DTYPE)  # noqa: E731
@@ -93,7 +177,7 @@ def floor_case(kind, T, B, D, H, rng):
     A = np.empty((T * B, GH), DTYPE)
     step_out, dh = np.empty((B, GH), DTYPE), np.empty((B, H), DTYPE)
     dW_ih, dW_hh, dX = np.empty((GH, D), DTYPE), np.empty((GH, H), DTYPE), np.empty((T * B, D), DTYPE)
-    W_hh_T, W_ih_T = W_hh.T, W_ih.T
+    W_hh_T, W_ih_T = np.ascontiguousarray(W_hh.T), W_ih.T   # stored (H, GH): faster than a transposed view
     dA2, H2 = dA.reshape(T * B, GH), Hs.reshape(T * B, H)
 
     def run():
@@ -109,68 +193,121 @@ def floor_case(kind, T, B, D, H, rng):
     return run
 
 
-def time_side_by_side(runs, reps, warmup=2):
-    """runs: {name: callable or None}. Interleaved timing; returns {name: (best_ms, median_ms)}."""
-    live = {k: v for k, v in runs.items() if v is not None}
-    for _ in range(warmup):
-        for fn in live.values():
-            fn()
-    times = {k: [] for k in live}
-    for _ in range(reps):
-        for k, fn in live.items():
-            t0 = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t0)
-    return {k: (1e3 * min(v), 1e3 * float(np.median(v))) for k, v in times.items()}
-
-
-def case(kind, T, B, D, H, reps, with_torch=True):
-    rng = np.random.default_rng(0)
-    runs = {"ours": ours_case(kind, T, B, D, H, rng), "floor": floor_case(kind, T, B, D, H, rng),
-            "torch": torch_case(kind, T, B, D, H, rng) if with_torch else None}
-    return time_side_by_side(runs, reps)
-
-
-def main():
-    reps = 3 if ARGS.quick else ARGS.reps
-    T, B, D, H = 100, 32, 64, 256
-    print(f"rnn_utils layer benchmark: forward + backward, float32, CPU, {ARGS.threads} thread(s)")
+def main_train():
+    reps = ARGS.reps or (2 if ARGS.quick else 5)
+    B = 32
+    print(f"Training: forward + backward, float32, CPU, {THREADS} thread(s), B={B}; best / median per call (ms) "
+          f"over 3 rounds of blocks of {reps}; ratios from the best")
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch is not None else
                                        ", torch not installed: the torch column is skipped"))
-    print(f"T={T}, B={B}, D={D}, H={H}; best / median of {reps} reps (ms); ratios from the best times")
-    print()
-    head = (f"{'layer':<6}{'ours':>16}{'torch.nn':>16}{'floor':>16}{'ours/torch':>12}{'ours/floor':>12}"
-            f"{'floor/torch':>13}   target (ours/torch, ours/floor)")
+    print(f"BLAS: {blas_info()}")
+    head = (f"{'layer':<6}{'T':>5}{'D':>4}{'H':>5}{'ours':>16}{'torch.nn':>16}{'floor':>16}"
+            f"{'ours/torch':>12}{'ours/floor':>12}{'floor/torch':>13}")
     print(head)
     print("-" * len(head))
     for kind in ("LSTM", "GRU"):
-        r = case(kind, T, B, D, H, reps)
-        fmt = lambda k: f"{r[k][0]:7.1f} /{r[k][1]:7.1f}" if k in r else f"{'-':>15}"  # noqa: E731
-        ratio_t = f"{r['ours'][0] / r['torch'][0]:12.2f}" if "torch" in r else f"{'-':>12}"
-        floor_t = f"{r['floor'][0] / r['torch'][0]:13.2f}" if "torch" in r else f"{'-':>13}"
-        print(f"{kind:<6}{fmt('ours'):>16}{fmt('torch'):>16}{fmt('floor'):>16}{ratio_t}"
-              f"{r['ours'][0] / r['floor'][0]:12.2f}{floor_t}   <= 0.67, <= 1.3")
-    if torch is not None:
-        print("floor/torch: the best ours/torch that any implementation doing these products with numpy's BLAS "
-              "could reach on this machine.")
+        for T in (64, 100):
+            for D in (32, 64):
+                for H in (128, 256):
+                    rng = np.random.default_rng(0)
+                    r = timed_blocks({"ours": ours_train(kind, T, B, D, H, rng),
+                                      "torch": torch_train(kind, T, B, D, H, rng),
+                                      "floor": floor_train(kind, T, B, D, H, rng)}, reps)
+                    r = {k: (1e3 * a, 1e3 * b) for k, (a, b) in r.items()}
+                    fmt = lambda k: f"{r[k][0]:7.1f} /{r[k][1]:7.1f}" if k in r else f"{'-':>15}"  # noqa: E731
+                    rt = f"{r['ours'][0] / r['torch'][0]:12.2f}" if "torch" in r else f"{'-':>12}"
+                    ft = f"{r['floor'][0] / r['torch'][0]:13.2f}" if "torch" in r else f"{'-':>13}"
+                    print(f"{kind:<6}{T:>5}{D:>4}{H:>5}{fmt('ours'):>16}{fmt('torch'):>16}{fmt('floor'):>16}{rt}"
+                          f"{r['ours'][0] / r['floor'][0]:12.2f}{ft}", flush=True)
+    print("targets (LSTM): ours/torch <= 1.25, ours/floor <= 1.2. floor/torch: the best ours/torch any "
+          "implementation doing these products with numpy's BLAS could reach.")
 
-    print()
-    print("Growth with T (B=32, D=64, H=256) and with H (T=100, B=32, D=64): best ms, ours and floor")
-    s_reps = 2 if ARGS.quick else 5
-    Ts = (25, 50, 100) if ARGS.quick else (25, 50, 100, 200)
-    Hs = (64, 128, 256) if ARGS.quick else (64, 128, 256, 512)
-    head = f"{'':<10}" + "".join(f"{'LSTM ours':>11}{'floor':>8}{'ratio':>7}{'GRU ours':>11}{'floor':>8}{'ratio':>7}"
-                                 for _ in [0])
+
+# ---------------------------------------------------------------------------------------------- decoding
+V_DEC, E_DEC = 128, 64
+
+
+def ours_decode(cell, H, B, rng):
+    model = LanguageModel(V_DEC, H, cell=cell.lower(), embedding_dim=E_DEC, dtype=DTYPE, rng=rng)
+    tokens = rng.integers(0, V_DEC, B)
+    box = [None]
+    model.step(tokens, None)
+
+    def run():
+        logits, box[0] = model.step(tokens, box[0])
+
+    return run
+
+
+def torch_decode(cell, H, B, rng, variant):
+    if torch is None:
+        return None
+    emb = torch.nn.Embedding(V_DEC, E_DEC)
+    head = torch.nn.Linear(H, V_DEC)
+    tokens = torch.tensor(rng.integers(0, V_DEC, B))
+    if variant == "cell":
+        rnn = {"RNN": torch.nn.RNNCell, "LSTM": torch.nn.LSTMCell, "GRU": torch.nn.GRUCell}[cell](E_DEC, H)
+    else:
+        rnn = {"RNN": torch.nn.RNN, "LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU}[cell](E_DEC, H)
+    box = [None]
+
+    def run_cell():
+        with torch.no_grad():
+            box[0] = rnn(emb(tokens), box[0])
+            h = box[0][0] if cell == "LSTM" else box[0]
+            head(h)
+
+    def run_seq():
+        with torch.no_grad():
+            y, box[0] = rnn(emb(tokens)[None], box[0])
+            head(y[0])
+
+    return run_cell if variant == "cell" else run_seq
+
+
+def matmul_decode(cell, H, B, rng):
+    G = GATES[cell]
+    f = lambda *s: rng.standard_normal(s).astype(DTYPE)  # noqa: E731
+    x, h, W_ih, W_hh, W_hy = f(B, E_DEC), f(B, H), f(G * H, E_DEC), f(G * H, H), f(V_DEC, H)
+    a1, a2, lo = np.empty((G * H, B), DTYPE), np.empty((G * H, B), DTYPE), np.empty((B, V_DEC), DTYPE)
+    x_T, h_T, W_hy_T = x.T, h.T, W_hy.T
+
+    def run():                                       # the layouts the step uses (column form for the cell)
+        np.matmul(W_ih, x_T, out=a1)
+        np.matmul(W_hh, h_T, out=a2)
+        np.matmul(h, W_hy_T, out=lo)
+
+    return run
+
+
+def main_decode():
+    n = ARGS.reps or (100 if ARGS.quick else 300)
+    print(f"Decoding: one LanguageModel.step(tokens (B,), state), float32, CPU, {THREADS} thread(s), embedding "
+          f"V={V_DEC}, E={E_DEC}; best / median of 5 block means (us per step), blocks of {n} steps")
+    print(f"BLAS: {blas_info()}")
+    head = (f"{'cell':<6}{'H':>5}{'B':>3}{'ours':>16}{'torch *Cell':>16}{'torch T=1':>16}{'matmul':>9}"
+            f"{'ours/torch':>12}  (torch = the faster of the two)")
     print(head)
     print("-" * len(head))
-    for label, sizes in (("T", [(t, 256) for t in Ts]), ("H", [(100, h) for h in Hs])):
-        for t, h in sizes:
-            row = f"{label}={t if label == 'T' else h:<8}"
-            for kind in ("LSTM", "GRU"):
-                r = case(kind, t, B, D, h, s_reps, with_torch=False)
-                row += f"{r['ours'][0]:11.1f}{r['floor'][0]:8.1f}{r['ours'][0] / r['floor'][0]:7.2f}"
-            print(row)
+    for cell in ("RNN", "LSTM", "GRU"):
+        for H in (128, 256, 512):
+            for B in (1, 8):
+                rng = np.random.default_rng(0)
+                r = timed_blocks({"ours": ours_decode(cell, H, B, rng),
+                                  "cell": torch_decode(cell, H, B, rng, "cell"),
+                                  "seq": torch_decode(cell, H, B, rng, "seq"),
+                                  "mm": matmul_decode(cell, H, B, rng)}, n, rounds=5, per_call=False)
+                r = {k: (1e6 * a, 1e6 * b) for k, (a, b) in r.items()}
+                fmt = lambda k: f"{r[k][0]:7.1f} /{r[k][1]:7.1f}" if k in r else f"{'-':>15}"  # noqa: E731
+                if torch is not None:
+                    best = min(r["cell"][0], r["seq"][0])
+                    ratio = f"{r['ours'][0] / best:12.2f}  ({'Cell' if r['cell'][0] <= r['seq'][0] else 'T=1'})"
+                else:
+                    ratio = f"{'-':>12}"
+                print(f"{cell:<6}{H:>5}{B:>3}{fmt('ours'):>16}{fmt('cell'):>16}{fmt('seq'):>16}"
+                      f"{r['mm'][0]:9.1f}{ratio}", flush=True)
+    print("target: ours/torch <= 1.00 for every cell, H and B.")
 
 
 if __name__ == "__main__":
-    main()
+    main_train() if ARGS.part == "train" else main_decode()

@@ -441,3 +441,158 @@ def test_load_state_dict_errors():
         layer.load_state_dict({**{k: v for k, v in sd.items() if k != "bias_hh_l0"}, "bias_hh_l1": sd["bias_hh_l0"]})
     with pytest.raises(ValueError, match=r"state\['weight_hh_l0'\]: expected shape \(12, 3\), got \(3, 12\)"):
         layer.load_state_dict({**sd, "weight_hh_l0": sd["weight_hh_l0"].T})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the one-step decoding path: step(x, state) == forward(x[None], state), and it always reads the live parameters
+# ---------------------------------------------------------------------------------------------------------------
+def _max_state_diff(a, b):
+    if isinstance(a, tuple):
+        return max(np.abs(u - v).max() for u, v in zip(a, b))
+    return np.abs(a - b).max()
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("num_layers", [1, 2, 3])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_step_equals_forward_with_one_time_step(kind, num_layers, bidirectional, with_state):
+    layer = make_layer(kind, num_layers=num_layers, bidirectional=bidirectional, D=3, H=4)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 3))
+    state = random_state(layer, rng, B=5) if with_state else None
+    Y, state_n = layer.forward(x[None], state)
+    h, state_1 = layer.step(x, state)
+    assert h.shape == (5, layer.num_directions * 4) and np.abs(h - Y[0]).max() < 1e-12
+    assert type(state_1) is type(state_n) and _max_state_diff(state_1, state_n) < 1e-12
+    if not bidirectional:  # a second step from the returned state, as a decoding loop carries it (bidirectional:
+        Y2, _ = layer.forward(np.stack([x, -x]), state)   # a step is a sequence of length 1, which does not chain)
+        h2, _ = layer.step(-x, state_1)
+        assert np.abs(h2 - Y2[1]).max() < 1e-12
+
+
+def test_step_keeps_no_cache_and_returns_fresh_arrays():
+    layer = make_layer("lstm", num_layers=2, D=3, H=4)
+    rng = np.random.default_rng(2)
+    X, dY = rng.standard_normal((4, 2, 3)), rng.standard_normal((4, 2, 4))
+    layer.forward(X)
+    dX, _ = layer.backward(dY)
+    grads = {k: g.copy() for k, g in layer.grads.items()}
+    state = random_state(layer, rng)
+    kept = tuple(s.copy() for s in state)
+    h, new = layer.step(rng.standard_normal((2, 3)), state)
+    assert all(np.array_equal(s, k) for s, k in zip(state, kept))        # the input state is not modified
+    assert not np.shares_memory(h, new[0])                                # h is not a view of the new state
+    dX2, _ = layer.backward(dY)                                           # backward still uses the forward above
+    assert np.array_equal(dX, dX2) and all(np.array_equal(layer.grads[k], g) for k, g in grads.items())
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_step_sees_every_kind_of_parameter_update(kind):
+    """Nothing prepared from the parameter values may outlive a change of them: after each update (in place
+    `p += ...`, load_state_dict, an optimiser step, an assignment into a slice) the step must equal the step
+    of a freshly built layer holding the same values."""
+    from rnn_utils.optim import Adam
+
+    layer = make_layer(kind, num_layers=2, bidirectional=True, D=3, H=4)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3))
+    state = random_state(layer, rng)
+
+    def check():
+        fresh = make_layer(kind, num_layers=2, bidirectional=True, D=3, H=4, seed=99)
+        fresh.load_state_dict(layer.state_dict())
+        h, s = layer.step(x, state)
+        h_ref, s_ref = fresh.step(x, state)
+        Y, s_fwd = fresh.forward(x[None], state)
+        assert np.array_equal(h, h_ref) and _max_state_diff(s, s_ref) == 0
+        assert np.abs(h - Y[0]).max() < 1e-12 and _max_state_diff(s, s_fwd) < 1e-12
+        return h
+
+    h0 = check()
+    for p in layer.params.values():                        # in place, as a user would
+        p += 0.1
+    h1 = check()
+    assert not np.allclose(h0, h1)
+    layer.load_state_dict({k: v * 0.5 for k, v in layer.state_dict().items()})
+    h2 = check()
+    assert not np.allclose(h1, h2)
+    opt = Adam(layer.params, lr=0.05)                      # an optimiser step (in place)
+    layer.forward(rng.standard_normal((3, 2, 3)), state)
+    layer.backward(rng.standard_normal((3, 2, 8)))
+    opt.step(layer.grads)
+    h3 = check()
+    assert not np.allclose(h2, h3)
+    layer.params["bias_hh_l1_reverse"][:2] = 3.0           # a slice assignment into one parameter
+    h4 = check()
+    assert not np.allclose(h3, h4)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("embedding_dim", [None, 3])
+def test_language_model_step_equals_forward_and_sees_updates(cell, embedding_dim):
+    from rnn_utils.models import LanguageModel
+    from rnn_utils.optim import Adam
+
+    model = LanguageModel(6, 4, cell=cell, embedding_dim=embedding_dim, num_layers=2,
+                          rng=np.random.default_rng(0))
+    rng = np.random.default_rng(4)
+    tokens = np.array([0, 5, 2])
+    state = None
+    for _ in range(2):                                      # also exercises the carried state
+        logits, new_state = model.step(tokens, state)
+        ref, ref_state = model.forward(tokens[None], state)
+        assert logits.shape == (3, 6) and np.abs(logits - ref[0]).max() < 1e-12
+        assert _max_state_diff(new_state, ref_state) < 1e-12
+        state = new_state
+    opt = Adam(model.params, lr=0.1)
+    inputs = rng.integers(0, 6, (4, 3))
+    for _ in range(2):
+        model.loss_and_grads(inputs, rng.integers(0, 6, (4, 3)))
+        opt.step(model.grads)
+        fresh = LanguageModel(6, 4, cell=cell, embedding_dim=embedding_dim, num_layers=2,
+                              rng=np.random.default_rng(1))
+        fresh.load_state_dict(model.state_dict())
+        logits, _ = model.step(tokens, state)
+        assert np.array_equal(logits, fresh.step(tokens, state)[0])
+        assert np.abs(logits - model.forward(tokens[None], state)[0][0]).max() < 1e-12
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_step_argument_errors(kind):
+    layer = make_layer(kind, num_layers=2, D=3, H=4)
+    with pytest.raises(ValueError, match=r"x: expected shape \(B, D=3\), got \(2, 4\)"):
+        layer.step(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"x: expected a 2-d array"):
+        layer.step(np.zeros((1, 2, 3)))
+    with pytest.raises(ValueError, match=r"x: expected at least one sequence"):
+        layer.step(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match=r"x: contains 1 NaN or inf"):
+        layer.step(np.array([[0.0, np.nan, 1.0]]))
+    bad = np.zeros((2, 2, 4))
+    bad[1, 0, 3] = np.inf
+    if kind == "lstm":
+        with pytest.raises(ValueError, match=r"state\[1\]: contains 1 NaN or inf"):
+            layer.step(np.zeros((2, 3)), (np.zeros((2, 2, 4)), bad))
+        with pytest.raises(ValueError, match=r"state\[0\]: expected shape \(num_layers\*dirs=2, B=2, H=4\)"):
+            layer.step(np.zeros((2, 3)), (np.zeros((2, 3, 4)), None))
+        with pytest.raises(ValueError, match=r"state: expected a tuple \(h, c\)"):
+            layer.step(np.zeros((2, 3)), np.zeros((2, 2, 4)))
+    else:
+        with pytest.raises(ValueError, match=r"state: contains 1 NaN or inf"):
+            layer.step(np.zeros((2, 3)), bad)
+        with pytest.raises(ValueError, match=r"state: expected shape \(num_layers\*dirs=2, B=2, H=4\)"):
+            layer.step(np.zeros((2, 3)), np.zeros((2, 3, 4)))
+    # other real dtypes are cast, as in forward
+    h, _ = layer.step(np.ones((2, 3), dtype=np.int32))
+    assert h.dtype == np.float64 and np.array_equal(h, layer.step(np.ones((2, 3)))[0])
+
+
+def test_step_accepts_large_finite_values():
+    layer = make_layer("gru", D=3, H=4, dtype=np.float32)
+    x = np.full((2, 3), 3e38, dtype=np.float32)               # finite, near the float32 maximum
+    state = np.full((1, 2, 4), -3e38, dtype=np.float32)
+    with np.errstate(over="ignore"):                          # the gates saturate through inf pre-activations
+        h, s = layer.step(x, state)
+        Y, s_fwd = layer.forward(x[None], state)
+    assert h.dtype == np.float32 and np.array_equal(h, Y[0]) and np.array_equal(s, s_fwd)

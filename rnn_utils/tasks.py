@@ -27,6 +27,7 @@ from .data import one_hot
 from .grammars import AgreementGrammar
 from .layers import Linear
 from .losses import softmax_cross_entropy
+from .models import next_token_log_probs
 from .module import Module
 from .optim import Adam, clip_by_global_norm
 
@@ -217,8 +218,6 @@ def agreement_accuracy(model, vocab, clause_verbs: int, *, n: int = 200, rng: np
     Vocabulary; state: None or a batch-1 state to start every sentence from (e.g. the state after a sentence).
     Returns (accuracy, mean noun-to-verb distance in characters).
     """
-    from .models import next_token_log_probs   # models imports layers; import here to keep this module light
-
     m = check_count("clause_verbs", clause_verbs)
     n = check_positive_int("n", n)
     rng = check_rng("rng", rng)
@@ -243,8 +242,6 @@ def reber_penultimate_accuracy(model, vocab, strings: Sequence[str], *, state=No
     everything before it. The model reads each string from `state` (None or batch 1) without a separator,
     exactly as strings follow each other in a stream of concatenated strings.
     """
-    from .models import next_token_log_probs
-
     if isinstance(strings, str) or len(strings) == 0:
         raise ValueError("strings: expected a non-empty list of embedded Reber strings")
     for i, s in enumerate(strings):

@@ -106,11 +106,14 @@ class LagTask:
 # a classifier reading the last state, and its training loop
 # ----------------------------------------------------------------------------------------------------------------
 class SequenceClassifier(Module):
-    """One-hot inputs -> any recurrent layer -> a linear head on the last output.
+    """One-hot inputs -> any recurrent layer -> a linear head on the final state of the sequence.
 
         X = onehot(ids)            (T, B, V)        V = layer.input_size
         Y, _ = layer.forward(X)    (T, B, H_out)    RNN, LSTM, GRU or Unrolled (any layer with that contract)
-        logits = Y[-1] W^T + b     (B, K)           W (K, H_out): the head, a Linear(H_out, K)
+        z = Y[-1]                  (B, H)           one direction: the last layer's h at the last step
+          = [Y[-1, :, :H], Y[0, :, H:]]  (B, 2H)    bidirectional: each direction's final state (forward at t = T-1,
+                                                    reverse at t = 0), i.e. both have read the whole sequence
+        logits = z W^T + b         (B, K)           W (K, H_out): the head, a Linear(H_out, K)
 
     params / grads: the layer's under "rnn.<name>" and the head's under "head.weight", "head.bias" (the same
     arrays, so an optimiser over `params` trains both).
@@ -144,7 +147,9 @@ class SequenceClassifier(Module):
             raise ValueError(f"ids: expected ids in [0, input_size={V}), got values in [{ids.min()}, {ids.max()}]")
         Y, _ = self.layer.forward(one_hot(ids, V))
         self._Y_shape = Y.shape
-        return self.head.forward(Y[-1])
+        H = self.layer.hidden_size
+        z = np.concatenate([Y[-1, :, :H], Y[0, :, H:]], axis=1) if Y.shape[2] == 2 * H else Y[-1]
+        return self.head.forward(z)
 
     def backward(self, dlogits) -> None:
         """dlogits (B, K) -> fills grads (the layer's and the head's, in place)."""
@@ -153,7 +158,13 @@ class SequenceClassifier(Module):
         T, B, Hout = self._Y_shape
         dlogits = check_array("dlogits", dlogits, (B, self.num_classes), ("B", "K"))
         dY = np.zeros(self._Y_shape, dtype=self.head.params["weight"].dtype)
-        dY[-1] = self.head.backward(dlogits)
+        dz = self.head.backward(dlogits)
+        H = self.layer.hidden_size
+        if Hout == 2 * H:                      # bidirectional: forward final state at T-1, reverse at 0
+            dY[-1, :, :H] = dz[:, :H]
+            dY[0, :, H:] = dz[:, H:]
+        else:
+            dY[-1] = dz
         self.layer.backward(dY)
         # a layer may rebind its grads arrays; keep ours pointing at the current ones
         for k, v in self.layer.grads.items():

@@ -100,6 +100,28 @@ def test_classifier_gradients_match_centred_differences(cls):
     assert max(errs.values()) < 1e-7
 
 
+def test_bidirectional_classifier_reads_both_final_states_and_is_gradient_checked():
+    rng = np.random.default_rng(18)
+    layer = LSTM(3, 4, bidirectional=True, rng=rng)
+    model = SequenceClassifier(layer, 2, rng=rng)
+    ids, targets = np.array([[0, 1, 2], [2, 2, 0], [1, 0, 1], [2, 1, 0]]), np.array([0, 1, 1])
+    logits = model.forward(ids)
+    _, (h_n, _) = layer.forward(np.eye(3)[ids])
+    z = np.concatenate([h_n[0], h_n[1]], axis=1)        # the two directions' final states (independent: state_n)
+    np.testing.assert_allclose(logits, z @ model.params["head.weight"].T + model.params["head.bias"],
+                               rtol=0, atol=1e-15)
+    for p in model.params.values():
+        p *= 3.0
+    model.loss_and_grads(ids, targets)
+    grads = {k: v.copy() for k, v in model.grads.items()}
+
+    def loss():
+        from rnn_utils.losses import softmax_cross_entropy
+        return softmax_cross_entropy(model.forward(ids)[None], targets[None])[0]
+
+    assert max(gradcheck(loss, model.params, grads).values()) < 1e-7
+
+
 def test_classifier_reads_the_last_output_only():
     rng = np.random.default_rng(7)
     layer = RNN(3, 4, rng=rng)

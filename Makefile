@@ -13,7 +13,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 
-.PHONY: help venv lab test unit nbval notebooks html student torch bench clean
+.PHONY: help venv lab test unit nbval notebooks html student torch browser bench clean
 
 help:
 	@echo "make lab        create .venv if needed and open Jupyter Lab on notebooks/"
@@ -22,6 +22,7 @@ help:
 	@echo "make html       the offline lecture site in build/html/ (open build/html/index.html)"
 	@echo "make student    student editions (solutions removed) in build/student/"
 	@echo "make torch      optional: install the CPU build of PyTorch for the comparison tests"
+	@echo "make browser    optional: install Chromium (Debian) for the offline-site browser test"
 	@echo "make bench      run the layer benchmark (prints figures)"
 
 $(STAMP): pyproject.toml
@@ -61,6 +62,10 @@ html: $(STAMP)
 student: $(STAMP)
 	rm -rf build/student
 	$(BIN)/python tools/student_editions.py $(NOTEBOOKS) --out build/student
+
+# Optional Chromium (Debian's package) for the offline-site browser test; it skips without a browser.
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 # Optional PyTorch (CPU build) for the comparison tests; they skip without it.
 torch: $(STAMP)

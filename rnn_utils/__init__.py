@@ -17,6 +17,8 @@ Where things live (each module's docstring gives the shapes):
     grammars    AgreementGrammar, ReberGrammar: generated corpora with exact entropies
     models      LanguageModel with truncated-BPTT training
     sampling    greedy, sampling (temperature, top-k, nucleus), beam search, scoring
+    variants    LSTM variants (peepholes, no forget gate, no output gate, coupled gates) as cells for Unrolled
+    tasks       long-range tasks and probes: the lag task, a sequence classifier, agreement/Reber/linear probes
     plots       figures shared by several notebooks
 """
 from .cells import (
@@ -72,6 +74,30 @@ from .sampling import (
     token_log_probs,
 )
 
+from .tasks import (
+    LagTask,
+    SequenceClassifier,
+    agreement_accuracy,
+    classifier_accuracy,
+    linear_probe_accuracy,
+    reber_penultimate_accuracy,
+    train_classifier,
+)
 from .unrolled import Unrolled
+from .variants import (
+    COUPLED_LSTM_CELL,
+    NO_FORGET_GATE_LSTM_CELL,
+    NO_OUTPUT_GATE_LSTM_CELL,
+    PEEPHOLE_LSTM_CELL,
+    VARIANT_CELLS,
+    coupled_lstm_cell_backward,
+    coupled_lstm_cell_forward,
+    no_forget_gate_lstm_cell_backward,
+    no_forget_gate_lstm_cell_forward,
+    no_output_gate_lstm_cell_backward,
+    no_output_gate_lstm_cell_forward,
+    peephole_lstm_cell_backward,
+    peephole_lstm_cell_forward,
+)
 
 __version__ = "0.1.0"

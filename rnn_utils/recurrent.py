@@ -19,8 +19,10 @@ Semantics, parameter names, shapes and gate order are those of torch.nn.RNN / LS
     Y        (T, B, dirs*H): the last layer's outputs, [forward, reverse] concatenated on the last axis.
              Layer k >= 1 reads that concatenation of layer k-1; the reverse direction reads t = T-1, ..., 0.
 
-The equations of one step are those of the cells in `rnn_utils.cells` (see their docstrings). This module computes
-them for all steps with a faster arrangement (tested against stepping the cells):
+The equations of one step are those of the cells in `rnn_utils.cells` (see their docstrings). The readable twin of
+these layers is `rnn_utils.unrolled.Unrolled`: the same contract (params, state layout, forward/backward), written as
+a plain loop over the cell's step; read it first. This module computes the same numbers for all steps with a faster
+arrangement (tests/test_recurrent.py checks fast == Unrolled for every configuration):
 
 * one matrix product for the input projection of all T steps of a direction, with the biases folded in as an
   extra column of ones, so the bias gradient comes out of the weight-gradient product for free;

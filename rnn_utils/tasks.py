@@ -22,7 +22,7 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._checks import check_array, check_count, check_positive_int, check_real, check_rng
+from ._checks import check_array, check_count, check_positive_int, check_real, check_rng, check_token_ids
 from .data import one_hot
 from .grammars import AgreementGrammar
 from .layers import Linear
@@ -140,11 +140,9 @@ class SequenceClassifier(Module):
     def forward(self, ids) -> np.ndarray:
         """ids (T, B) int in [0, input_size) -> logits (B, K)."""
         V = self.layer.input_size
-        ids = check_array("ids", ids, (None, None), ("T", "B"), kind="int")
+        ids = check_token_ids("ids", ids, V, (None, None), ("T", "B"), size_name="input_size")
         if ids.shape[0] == 0 or ids.shape[1] == 0:
             raise ValueError(f"ids: expected a non-empty (T, B) array, got shape {ids.shape}")
-        if ids.min() < 0 or ids.max() >= V:
-            raise ValueError(f"ids: expected ids in [0, input_size={V}), got values in [{ids.min()}, {ids.max()}]")
         Y, _ = self.layer.forward(one_hot(ids, V))
         self._Y_shape = Y.shape
         H = self.layer.hidden_size
@@ -165,10 +163,7 @@ class SequenceClassifier(Module):
             dY[0, :, H:] = dz[:, H:]
         else:
             dY[-1] = dz
-        self.layer.backward(dY)
-        # a layer may rebind its grads arrays; keep ours pointing at the current ones
-        for k, v in self.layer.grads.items():
-            self.grads[f"rnn.{k}"] = v
+        self.layer.backward(dY)                # fills the layer's grads in place: self.grads holds those arrays
 
     def loss_and_grads(self, ids, targets) -> float:
         """Mean cross-entropy of the last-step prediction (nats); fills grads."""

@@ -56,6 +56,7 @@ def _modules():
     yield "Linear", rnn_utils.Linear(4, 3, rng=rng), X
     yield "Embedding", rnn_utils.Embedding(5, 3, rng=rng), ids
     yield "LanguageModel", rnn_utils.LanguageModel(5, 3, cell="gru", embedding_dim=2, rng=rng), ids
+    yield "SequenceClassifier", rnn_utils.SequenceClassifier(rnn_utils.LSTM(5, 3, rng=rng), 4, rng=rng), ids
 
 
 @pytest.mark.parametrize("name, module, inp", list(_modules()), ids=[m[0] for m in _modules()])

@@ -30,7 +30,7 @@ Dim = Optional[int]
 __all__ = [
     "describe_shape", "as_array", "check_array", "check_token_ids", "check_positive_int", "check_count",
     "check_real", "check_bool", "check_choice", "check_rng", "check_float_dtype", "check_numeric_dtype",
-    "renamed",
+    "check_stack_args", "renamed",
 ]
 
 
@@ -236,6 +236,14 @@ def check_numeric_dtype(name: str, dtype) -> np.dtype:
     if dt.kind not in "fiub":
         raise ValueError(f"{name}: expected a real numeric dtype, got {dt}")
     return dt
+
+
+def check_stack_args(input_size, hidden_size, num_layers, bidirectional, dtype, rng):
+    """The arguments every stacked recurrent layer takes (the fast layers and `Unrolled`), checked under their own
+    names: returns (input_size, hidden_size, num_layers, bidirectional, dtype, rng)."""
+    return (check_positive_int("input_size", input_size), check_positive_int("hidden_size", hidden_size),
+            check_positive_int("num_layers", num_layers), check_bool("bidirectional", bidirectional),
+            check_float_dtype("dtype", dtype), check_rng("rng", rng))
 
 
 class renamed:

@@ -259,8 +259,14 @@ def one_hot(indices, num_classes: int, dtype=np.float64) -> np.ndarray:
     num_classes = check_positive_int("num_classes", num_classes)
     dtype = check_numeric_dtype("dtype", dtype)
     arr = check_token_ids("indices", indices, num_classes, size_name="num_classes")
-    out = np.zeros(arr.shape + (num_classes,), dtype=dtype)
-    np.put_along_axis(out, arr[..., None], 1, axis=-1)
+    return one_hot_unchecked(arr, num_classes, dtype)
+
+
+def one_hot_unchecked(ids: np.ndarray, num_classes: int, dtype) -> np.ndarray:
+    """The construction behind `one_hot`, for callers that have already validated `ids` (int array, every id in
+    [0, num_classes)) and `dtype`, e.g. a decoding step: shape ids.shape + (num_classes,)."""
+    out = np.zeros(ids.shape + (num_classes,), dtype=dtype)
+    out.reshape(-1, num_classes)[np.arange(ids.size), ids.reshape(-1)] = 1
     return out
 
 

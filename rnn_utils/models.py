@@ -38,7 +38,7 @@ import numpy as np
 
 from ._checks import (check_array, check_float_dtype, check_positive_int, check_real, check_rng,
                       check_token_ids, renamed)
-from .data import one_hot
+from .data import one_hot_unchecked
 from .layers import Embedding, Linear
 from .losses import cross_entropy_sum, log_softmax, softmax_cross_entropy
 from .module import Module
@@ -126,7 +126,7 @@ class LanguageModel(Module):
         if inputs.shape[0] == 0 or inputs.shape[1] == 0:
             raise ValueError(f"inputs: expected at least one time step and one sequence, got shape {inputs.shape}")
         if self.embedding is None:
-            X = one_hot(inputs, self.vocab_size, dtype=self.dtype)           # (T, B, V), no (V, V) identity
+            X = one_hot_unchecked(inputs, self.vocab_size, self.dtype)       # (T, B, V), ids checked above
         else:
             X = self.embedding.forward(inputs)                                # (T, B, E)
         Hs, state_n = self.rnn.forward(X, state0)                             # (T, B, H)
@@ -175,8 +175,7 @@ class LanguageModel(Module):
         if B == 0:
             raise ValueError("tokens: expected at least one sequence, got shape (0,)")
         if self.embedding is None:
-            x = np.zeros((B, self.vocab_size), dtype=self.dtype)             # one-hot rows, (B, V)
-            x[np.arange(B), tokens] = 1
+            x = one_hot_unchecked(tokens, self.vocab_size, self.dtype)       # one-hot rows, (B, V)
         else:
             x = self.embedding.params["weight"][tokens]                       # (B, E)
         h, state = self.rnn.step(x, state)                                    # (B, H)

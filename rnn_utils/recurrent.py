@@ -57,12 +57,11 @@ step in between cannot make the gradients inconsistent with the cached activatio
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 import numpy as np
 
-from ._checks import (check_array, check_bool, check_choice, check_float_dtype, check_positive_int, check_rng,
-                      describe_shape)
+from ._checks import check_array, check_bool, check_choice, check_stack_args, describe_shape
 from .module import Module
 
 __all__ = ["RNN", "LSTM", "GRU", "select_state"]
@@ -77,13 +76,9 @@ class _Recurrent(Module):
     def __init__(self, input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectional: bool = False,
                  dtype=np.float64, rng: np.random.Generator) -> None:
         super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)
-        self.hidden_size = check_positive_int("hidden_size", hidden_size)
-        self.num_layers = check_positive_int("num_layers", num_layers)
-        self.bidirectional = check_bool("bidirectional", bidirectional)
+        (self.input_size, self.hidden_size, self.num_layers, self.bidirectional, self.dtype,
+         rng) = check_stack_args(input_size, hidden_size, num_layers, bidirectional, dtype, rng)
         self.num_directions = 2 if self.bidirectional else 1
-        self.dtype = check_float_dtype("dtype", dtype)
-        rng = check_rng("rng", rng)
         H, G = self.hidden_size, self.gates
         bound = 1.0 / np.sqrt(H)
         for k in range(self.num_layers):

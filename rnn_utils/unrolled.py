@@ -30,7 +30,7 @@ from typing import Dict, List, Tuple, Union
 
 import numpy as np
 
-from ._checks import check_array, check_bool, check_float_dtype, check_positive_int, check_rng, describe_shape
+from ._checks import check_array, check_stack_args, describe_shape
 from .cells import BUILTIN_CELLS, Cell
 from .module import Module
 
@@ -61,13 +61,9 @@ class Unrolled(Module):
                  bidirectional: bool = False, dtype=np.float64, rng: np.random.Generator) -> None:
         super().__init__()
         self.cell = _resolve_cell(cell)
-        self.input_size = check_positive_int("input_size", input_size)
-        self.hidden_size = check_positive_int("hidden_size", hidden_size)
-        self.num_layers = check_positive_int("num_layers", num_layers)
-        self.bidirectional = check_bool("bidirectional", bidirectional)
+        (self.input_size, self.hidden_size, self.num_layers, self.bidirectional, self.dtype,
+         rng) = check_stack_args(input_size, hidden_size, num_layers, bidirectional, dtype, rng)
         self.num_directions = 2 if self.bidirectional else 1
-        self.dtype = check_float_dtype("dtype", dtype)
-        rng = check_rng("rng", rng)
         H = self.hidden_size
         bound = 1.0 / np.sqrt(H)
         for k in range(self.num_layers):

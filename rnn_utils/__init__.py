@@ -17,8 +17,10 @@ Where things live (each module's docstring gives the shapes):
     grammars    AgreementGrammar, ReberGrammar: generated corpora with exact entropies
     models      LanguageModel with truncated-BPTT training
     sampling    greedy, sampling (temperature, top-k, nucleus), beam search, scoring
-    variants    LSTM variants (peepholes, no forget gate, no output gate, coupled gates) as cells for Unrolled
-    tasks       long-range tasks and probes: the lag task, a sequence classifier, agreement/Reber/linear probes
+    variants    LSTM variants (peepholes, no forget gate, no output gate, coupled gates) and Ng's simplified GRU, as
+                cells for Unrolled
+    tasks       long-range tasks and probes: the lag task, a sequence classifier, agreement/Reber/linear probes;
+                step_jacobian and state_gradient_norms for comparing cells
     plots       figures shared by several notebooks
 """
 from .cells import (
@@ -81,14 +83,18 @@ from .tasks import (
     classifier_accuracy,
     linear_probe_accuracy,
     reber_penultimate_accuracy,
+    state_gradient_norms,
+    step_jacobian,
     train_classifier,
 )
 from .unrolled import Unrolled
 from .variants import (
     COUPLED_LSTM_CELL,
+    GRU_VARIANT_CELLS,
     NO_FORGET_GATE_LSTM_CELL,
     NO_OUTPUT_GATE_LSTM_CELL,
     PEEPHOLE_LSTM_CELL,
+    SIMPLIFIED_GRU_CELL,
     VARIANT_CELLS,
     coupled_lstm_cell_backward,
     coupled_lstm_cell_forward,
@@ -98,6 +104,8 @@ from .variants import (
     no_output_gate_lstm_cell_forward,
     peephole_lstm_cell_backward,
     peephole_lstm_cell_forward,
+    simplified_gru_cell_backward,
+    simplified_gru_cell_forward,
 )
 
 __version__ = "0.1.0"

@@ -14,15 +14,21 @@ Probes of a trained `rnn_utils.models.LanguageModel`:
     acc = reber_penultimate_accuracy(model, vocab, strings, state=None)
     acc = linear_probe_accuracy(features, labels)      # ridge least squares read-out, held-out accuracy
 
+Comparing cells (notebook 06): how one step maps the previous state to the next, and how far a gradient travels.
+
+    J = step_jacobian(cell, x, state, params)           # (B, H, H): J[b, i, j] = d new_h[b, i] / d h_prev[b, j]
+    norms = state_gradient_norms(cell, params, X, rng=rng)   # (T, num_states): mean ||dL/dstate_{T-1-k}||, k = 0..T-1
+
 Everything random takes a np.random.Generator; bad arguments raise a ValueError naming the argument.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ._checks import check_array, check_count, check_positive_int, check_real, check_rng, check_token_ids
+from .cells import Cell
 from .data import one_hot
 from .grammars import AgreementGrammar
 from .layers import Linear
@@ -39,6 +45,8 @@ __all__ = [
     "agreement_accuracy",
     "reber_penultimate_accuracy",
     "linear_probe_accuracy",
+    "step_jacobian",
+    "state_gradient_norms",
 ]
 
 
@@ -283,3 +291,83 @@ def linear_probe_accuracy(features, labels, *, train_fraction: float = 0.6, ridg
     A = F[:n_fit].T @ F[:n_fit] + ridge * np.eye(F.shape[1])
     w = np.linalg.solve(A, F[:n_fit].T @ t[:n_fit])
     return float(np.mean(np.sign(F[n_fit:] @ w) == t[n_fit:]))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# comparing cells: one step's Jacobian, the gradient norm over distance
+# ----------------------------------------------------------------------------------------------------------------
+def _check_cell(cell) -> Cell:
+    if not isinstance(cell, Cell):
+        raise ValueError(f"cell: expected a rnn_utils.cells.Cell (e.g. GRU_CELL, SIMPLIFIED_GRU_CELL), "
+                         f"got {type(cell).__name__}")
+    return cell
+
+
+def _check_state_tuple(name: str, state, cell: Cell, B: Optional[int] = None):
+    if not isinstance(state, (tuple, list)) or len(state) != cell.num_states:
+        raise ValueError(f"{name}: expected a tuple of {cell.num_states} (B, H) array(s) for the {cell.name} cell, "
+                         f"got {type(state).__name__}")
+    first = check_array(f"{name}[0]", state[0], (B, None), ("B", "H"))
+    return tuple([first] + [check_array(f"{name}[{j}]", s, first.shape, ("B", "H"))
+                            for j, s in enumerate(state[1:], start=1)])
+
+
+def step_jacobian(cell, x, state, params, *, of: int = 0, wrt: int = 0) -> np.ndarray:
+    """The Jacobian of one step: J[b, i, j] = d new_state[of][b, i] / d state[wrt][b, j], shape (B, H, H).
+
+    cell: a `rnn_utils.cells.Cell`; x (B, D); state: the tuple of the cell's (B, H) state arrays; params: the
+    cell's parameter dict. of / wrt pick the state component (0 = h, 1 = c for a two-state cell).
+    Computed exactly from the cell's own backward pass: row i is the backward of a unit gradient on component i
+    of new_state[of] (H backward calls); each example's Jacobian is independent of the others'.
+    """
+    cell = _check_cell(cell)
+    state = _check_state_tuple("state", state, cell)
+    for name, v in (("of", of), ("wrt", wrt)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 0 <= v < cell.num_states:
+            raise ValueError(f"{name}: expected a state index in [0, {cell.num_states}) for the {cell.name} cell, "
+                             f"got {v!r}")
+    new_state, cache = cell.forward(x, state, params)
+    B, H = new_state[of].shape
+    J = np.empty((B, H, new_state[wrt].shape[1]), dtype=new_state[of].dtype)
+    for i in range(H):
+        dstate = tuple(np.zeros_like(s) for s in new_state)
+        dstate[of][:, i] = 1.0
+        _, dprev, _ = cell.backward(dstate, cache)
+        J[:, i, :] = dprev[wrt]
+    return J
+
+
+def state_gradient_norms(cell, params, X, *, state0=None, rng: np.random.Generator) -> np.ndarray:
+    """How far back a gradient reaches: notebooks 02 and 05's figure, for any cell.
+
+    Runs the cell over X (T, B, D) from state0 (a tuple of (B, H) arrays; None = zeros), puts a random unit-norm
+    gradient (one per example, drawn from rng) on the final h and nothing else, and backpropagates it with the
+    cell's backward pass. Returns norms (T, num_states): norms[k, s] is the mean over the batch of
+    ||dL/d state[s]|| at step T-1-k (k = 0: the final state itself, so norms[0, 0] = 1). For a two-state cell
+    column 1 is dL/dc (the gradient arriving at c from above, before the step's own h-path is added).
+    """
+    cell = _check_cell(cell)
+    rng = check_rng("rng", rng)
+    X = check_array("X", X, (None, None, None), ("T", "B", "D"))
+    T, B, _ = X.shape
+    if T == 0 or B == 0:
+        raise ValueError(f"X: expected at least one time step and one sequence, got shape {X.shape}")
+    if not isinstance(params, Mapping) or "weight_hh" not in params:
+        raise ValueError(f"params: expected the cell's parameter dict with 'weight_hh' (G*H, H), "
+                         f"got {type(params).__name__}")
+    H = check_array("params['weight_hh']", params["weight_hh"], (None, None), ("G*H", "H")).shape[1]
+    if state0 is None:
+        state = tuple(np.zeros((B, H)) for _ in range(cell.num_states))
+    else:
+        state = _check_state_tuple("state0", state0, cell, B)
+    caches = []
+    for t in range(T):
+        state, cache = cell.forward(X[t], state, params)
+        caches.append(cache)
+    g = rng.standard_normal((B, H))
+    dstate = (g / np.linalg.norm(g, axis=1, keepdims=True),) + tuple(np.zeros((B, H)) for _ in state[1:])
+    norms = np.empty((T, cell.num_states))
+    for k, t in enumerate(reversed(range(T))):
+        norms[k] = [np.linalg.norm(d, axis=1).mean() for d in dstate]
+        _, dstate, _ = cell.backward(dstate, caches[t])
+    return norms

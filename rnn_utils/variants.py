@@ -1,6 +1,23 @@
-"""LSTM variants: single-step forward/backward pairs and their `Cell` objects (for `rnn_utils.unrolled.Unrolled`).
+"""LSTM and GRU variants: single-step forward/backward pairs and their `Cell` objects (for `rnn_utils.unrolled.Unrolled`).
 
-The four variants of Greff et al. (2017), "LSTM: A Search Space Odyssey", that change the gates:
+GRU variant (notebook 06): Ng's simplified GRU, the GRU without its reset (relevance) gate,
+
+    simplified GRU  (the lecture notes' first GRU)   one update gate u, no reset gate, G = 2 blocks u, n
+
+    a = x W_ih^T + b_ih + h_prev W_hh^T + b_hh = [a_u, a_n]      (B, 2H)
+    u = sigmoid(a_u)           the notes' Gamma_u           n = tanh(a_n)   the notes' c~<t>
+    h = u * n + (1 - u) * h_prev                             the notes' c<t> = Gamma_u * c~<t> + (1 - Gamma_u) * c<t-1>
+
+    x (B, D), h_prev (B, H) -> h (B, H); weight_ih (2H, D), weight_hh (2H, H), bias_ih (2H,), bias_hh (2H,)
+    (the notes' W_u = [W_hu | W_iu] and b_u = b_iu + b_hu, likewise for c~). Note u is the notes' Gamma_u, the
+    share of the NEW candidate, so u is 1 - z of torch's GRU (whose z is the share of the old state).
+
+    h, cache = simplified_gru_cell_forward(x, h_prev, params)
+    dx, dh_prev, grads = simplified_gru_cell_backward(dh, cache)
+    SIMPLIFIED_GRU_CELL (name "gru_simplified", one state (h,)), GRU_VARIANT_CELLS
+
+LSTM variants (notebook 05): the four variants of Greff et al. (2017), "LSTM: A Search Space Odyssey", that
+change the gates:
 
     peephole        (Gers & Schmidhuber 2000) the gates also read the cell state through diagonal weights
     no forget gate  (the 1997 original)       f = 1
@@ -49,6 +66,10 @@ __all__ = [
     "NO_OUTPUT_GATE_LSTM_CELL",
     "COUPLED_LSTM_CELL",
     "VARIANT_CELLS",
+    "simplified_gru_cell_forward",
+    "simplified_gru_cell_backward",
+    "SIMPLIFIED_GRU_CELL",
+    "GRU_VARIANT_CELLS",
 ]
 
 PEEPHOLE_NAMES = ("weight_ci", "weight_cf", "weight_co")
@@ -305,3 +326,67 @@ COUPLED_LSTM_CELL = _wrap("lstm_coupled", 3, coupled_lstm_cell_forward, coupled_
 
 VARIANT_CELLS = {c.name: c for c in (PEEPHOLE_LSTM_CELL, NO_FORGET_GATE_LSTM_CELL, NO_OUTPUT_GATE_LSTM_CELL,
                                      COUPLED_LSTM_CELL)}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Ng's simplified GRU: one update gate, no reset gate
+# ----------------------------------------------------------------------------------------------------------------
+def simplified_gru_cell_forward(x, h_prev, params: Mapping[str, np.ndarray]):
+    """One step of Ng's simplified GRU (the GRU without a reset gate), gate order u, n.
+
+        a = x W_ih^T + b_ih + h_prev W_hh^T + b_hh = [a_u, a_n]      (B, 2H)
+        u = sigmoid(a_u)                   update gate, the notes' Gamma_u (share of the new candidate)
+        n = tanh(a_n)                      candidate, the notes' c~<t>
+        h = u * n + (1 - u) * h_prev       the notes' c<t>
+
+    x (B, D), h_prev (B, H); params: weight_ih (2H, D), weight_hh (2H, H), bias_ih (2H,), bias_hh (2H,).
+    Returns h (B, H) and the cache for `simplified_gru_cell_backward`.
+    """
+    W_ih, W_hh, b_ih, b_hh = _check_params(params, 2)
+    H = W_hh.shape[1]
+    x, h_prev = _check_step(x, h_prev, W_ih, H)
+    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
+    u = sigmoid(_block(a, 0, H))
+    n = np.tanh(_block(a, 1, H))
+    h = u * n + (1.0 - u) * h_prev
+    cache = {"x": x, "h_prev": h_prev, "u": u, "n": n, "W_ih": W_ih, "W_hh": W_hh}
+    return h, cache
+
+
+def simplified_gru_cell_backward(dh, cache):
+    """Backward of `simplified_gru_cell_forward`. dh (B, H) = dL/dh (None: zeros).
+
+        da_u = dh * (n - h_prev) * u (1 - u)      da_n = dh * u * (1 - n^2)      da = [da_u, da_n]  (B, 2H)
+        dh_prev = dh * (1 - u) + da W_hh          (the direct path, the notes' 1 - Gamma_u, plus the paths
+                                                   through the gate and the candidate)
+        dx = da W_ih    dW_ih = da^T x    dW_hh = da^T h_prev    db_ih = db_hh = sum_b da
+
+    Returns dx (B, D), dh_prev (B, H) and the dict of parameter gradients.
+    """
+    u, n, h_prev = cache["u"], cache["n"], cache["h_prev"]
+    dh = _check_grad("dh", dh, u)
+    da = np.concatenate([dh * (n - h_prev) * u * (1.0 - u), dh * u * (1.0 - n * n)], axis=1)
+    dh_prev = dh * (1.0 - u) + da @ cache["W_hh"]
+    return da @ cache["W_ih"], dh_prev, _param_grads(da, da, cache["x"], h_prev)
+
+
+def _simplified_gru_forward(x, state, params):
+    if not isinstance(state, (tuple, list)) or len(state) != 1:
+        raise ValueError(f"state: expected a tuple (h,) of one (B, H) array, got {type(state).__name__}"
+                         + (f" of length {len(state)}" if isinstance(state, (tuple, list)) else ""))
+    h, cache = simplified_gru_cell_forward(x, state[0], params)
+    return (h,), cache
+
+
+def _simplified_gru_backward(dstate, cache):
+    if not isinstance(dstate, (tuple, list)) or len(dstate) != 1:
+        raise ValueError(f"dstate: expected a tuple (dh,), got {type(dstate).__name__}")
+    dx, dh_prev, grads = simplified_gru_cell_backward(dstate[0], cache)
+    return dx, (dh_prev,), grads
+
+
+_simplified_gru_forward.__doc__ = simplified_gru_cell_forward.__doc__
+_simplified_gru_backward.__doc__ = simplified_gru_cell_backward.__doc__
+
+SIMPLIFIED_GRU_CELL = Cell("gru_simplified", 2, 1, _simplified_gru_forward, _simplified_gru_backward)
+GRU_VARIANT_CELLS = {SIMPLIFIED_GRU_CELL.name: SIMPLIFIED_GRU_CELL}

@@ -139,6 +139,22 @@ CASES = [
     ("filter_probs empty", lambda: ru.filter_probs(np.zeros((2, 0))), "logits"),
     ("step returns wrong shape", lambda: ru.greedy(lambda t, s: (np.zeros(4), s), [1], 2), "logits returned by step"),
     ("step returns one value", lambda: ru.greedy(lambda t, s: np.zeros((1, 4)), [1], 2), "step"),
+    # ---------------------------------------------------------------- GRU variant, cell comparisons (06)
+    ("simplified_gru x wrong D", lambda: ru.simplified_gru_cell_forward(
+        np.zeros((2, 3)), np.zeros((2, 4)), {"weight_ih": np.zeros((8, 2)), "weight_hh": np.zeros((8, 4)),
+                                             "bias_ih": np.zeros(8), "bias_hh": np.zeros(8)}), "x"),
+    ("simplified_gru 3 gate blocks", lambda: ru.simplified_gru_cell_forward(
+        np.zeros((2, 2)), np.zeros((2, 4)), {"weight_ih": np.zeros((12, 2)), "weight_hh": np.zeros((12, 4)),
+                                             "bias_ih": np.zeros(12), "bias_hh": np.zeros(12)}), "params['weight_hh']"),
+    ("SIMPLIFIED_GRU_CELL bare state", lambda: ru.SIMPLIFIED_GRU_CELL.forward(
+        np.zeros((2, 2)), np.zeros((2, 4)), {}), "state"),
+    ("step_jacobian cell name", lambda: ru.step_jacobian("gru", np.zeros((1, 2)), (np.zeros((1, 3)),), {}), "cell"),
+    ("step_jacobian of 2 for GRU", lambda: ru.step_jacobian(ru.GRU_CELL, np.zeros((1, 2)), (np.zeros((1, 3)),), {},
+                                                           of=2), "of"),
+    ("state_gradient_norms rng None", lambda: ru.state_gradient_norms(
+        ru.GRU_CELL, {"weight_hh": np.zeros((9, 3))}, np.zeros((2, 1, 2)), rng=None), "rng"),
+    ("state_gradient_norms X 2-d", lambda: ru.state_gradient_norms(
+        ru.GRU_CELL, {"weight_hh": np.zeros((9, 3))}, np.zeros((2, 2)), rng=RNG(0)), "X"),
     # ---------------------------------------------------------------- plots
     ("prob_heatmap probs 1-d", lambda: ru.prob_heatmap(np.zeros(3), ["a"], ["b"]), "probs"),
 ]

@@ -231,3 +231,134 @@ def test_linear_probe_arguments_are_checked():
         linear_probe_accuracy(np.zeros((10, 2)), np.zeros(10, dtype=bool), train_fraction=1.0)
     with pytest.raises(ValueError, match="features"):
         linear_probe_accuracy(np.zeros(10), np.zeros(10, dtype=bool))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# step_jacobian, state_gradient_norms
+# ----------------------------------------------------------------------------------------------------------------
+from rnn_utils.cells import LSTM_CELL, RNN_TANH_CELL, GRU_CELL  # noqa: E402
+from rnn_utils.tasks import state_gradient_norms, step_jacobian  # noqa: E402
+from rnn_utils.unrolled import Unrolled  # noqa: E402
+from rnn_utils.variants import SIMPLIFIED_GRU_CELL  # noqa: E402
+
+
+def _cell_params(rng, G, D, H, scale=0.5):
+    return {"weight_ih": scale * rng.standard_normal((G * H, D)), "weight_hh": scale * rng.standard_normal((G * H, H)),
+            "bias_ih": scale * rng.standard_normal(G * H), "bias_hh": scale * rng.standard_normal(G * H)}
+
+
+def test_step_jacobian_of_the_rnn_is_the_closed_form():
+    # h = tanh(a), a = x W_ih^T + b + h_prev W_hh^T:  dh/dh_prev = diag(1 - h^2) W_hh
+    rng = np.random.default_rng(30)
+    p = _cell_params(rng, 1, 3, 4)
+    x, h_prev = rng.standard_normal((2, 3)), rng.standard_normal((2, 4))
+    J = step_jacobian(RNN_TANH_CELL, x, (h_prev,), p)
+    h = np.tanh(x @ p["weight_ih"].T + p["bias_ih"] + h_prev @ p["weight_hh"].T + p["bias_hh"])
+    assert J.shape == (2, 4, 4)
+    for b in range(2):
+        np.testing.assert_allclose(J[b], (1 - h[b] ** 2)[:, None] * p["weight_hh"], rtol=1e-12)
+
+
+def test_step_jacobian_of_the_simplified_gru_is_the_closed_form():
+    # h = u n + (1 - u) h_prev: dh/dh_prev = diag(1 - u) + diag((n - h_prev) u (1 - u)) W_hu + diag(u (1 - n^2)) W_hn
+    rng = np.random.default_rng(31)
+    D, H = 3, 4
+    p = _cell_params(rng, 2, D, H)
+    x, h_prev = rng.standard_normal((2, D)), rng.standard_normal((2, H))
+    a = x @ p["weight_ih"].T + p["bias_ih"] + h_prev @ p["weight_hh"].T + p["bias_hh"]
+    u, n = 1 / (1 + np.exp(-a[:, :H])), np.tanh(a[:, H:])
+    J = step_jacobian(SIMPLIFIED_GRU_CELL, x, (h_prev,), p)
+    for b in range(2):
+        want = (np.diag(1 - u[b]) + ((n[b] - h_prev[b]) * u[b] * (1 - u[b]))[:, None] * p["weight_hh"][:H]
+                + (u[b] * (1 - n[b] ** 2))[:, None] * p["weight_hh"][H:])
+        np.testing.assert_allclose(J[b], want, rtol=1e-12, atol=1e-15)
+
+
+def test_step_jacobian_of_the_lstm_cell_states_matches_centred_differences():
+    rng = np.random.default_rng(32)
+    D, H = 3, 4
+    p = _cell_params(rng, 4, D, H)
+    x, h_prev, c_prev = rng.standard_normal((1, D)), rng.standard_normal((1, H)), rng.standard_normal((1, H))
+    J = step_jacobian(LSTM_CELL, x, (h_prev, c_prev), p, of=1, wrt=1)      # dc/dc_prev = diag(f)
+    num = np.empty((H, H))
+    eps = 1e-6
+    for j in range(H):
+        e = np.zeros((1, H))
+        e[0, j] = eps
+        (_, c_plus), _ = LSTM_CELL.forward(x, (h_prev, c_prev + e), p)
+        (_, c_minus), _ = LSTM_CELL.forward(x, (h_prev, c_prev - e), p)
+        num[:, j] = (c_plus - c_minus)[0] / (2 * eps)
+    np.testing.assert_allclose(J[0], num, rtol=1e-7, atol=1e-10)
+    f = 1 / (1 + np.exp(-(x @ p["weight_ih"].T + p["bias_ih"] + h_prev @ p["weight_hh"].T + p["bias_hh"])[0, H:2 * H]))
+    np.testing.assert_allclose(J[0], np.diag(f), rtol=1e-12, atol=1e-15)
+
+
+def test_state_gradient_norms_are_the_norms_of_k_backward_steps():
+    # norms[k] = mean ||dL/d(state after step T-1-k)||; k backward steps by hand, and T steps land on dh0 exactly
+    # as Unrolled.backward computes it
+    rng = np.random.default_rng(33)
+    D, H, T, B = 3, 4, 6, 5
+    layer = Unrolled(GRU_CELL, D, H, rng=rng)
+    p = layer.cell_params(0, 0)
+    X = rng.standard_normal((T, B, D))
+    h0 = rng.standard_normal((B, H))
+    norms = state_gradient_norms(GRU_CELL, p, X, state0=(h0,), rng=np.random.default_rng(7))
+    assert norms.shape == (T, 1)
+    g = np.random.default_rng(7).standard_normal((B, H))
+    g /= np.linalg.norm(g, axis=1, keepdims=True)
+    for k in range(T):
+        assert norms[k, 0] == pytest.approx(np.linalg.norm(_backprop_k(GRU_CELL, p, X, h0, g, k), axis=1).mean(),
+                                            rel=1e-12)
+    layer.forward(X, h0[None])
+    _, dh0 = layer.backward(np.zeros((T, B, H)), g[None])
+    np.testing.assert_allclose(dh0[0], _backprop_k(GRU_CELL, p, X, h0, g, T), rtol=1e-12)
+
+
+def _backprop_k(cell, p, X, h0, g, k):
+    """dL/d(state after step T-1-k) by running the whole sequence forward and k cell backward steps."""
+    state, caches = (h0,), []
+    for t in range(X.shape[0]):
+        state, c = cell.forward(X[t], state, p)
+        caches.append(c)
+    d = (g,)
+    for t in reversed(range(X.shape[0] - k, X.shape[0])):
+        _, d, _ = cell.backward(d, caches[t])
+    return d[0]
+
+
+def test_state_gradient_norms_of_a_linear_rnn_decay_by_the_weight():
+    # tanh near 0 with W_hh = 0.5 I and tiny inputs: the gradient halves every step (closed form 0.5^k)
+    D, H = 2, 3
+    p = {"weight_ih": np.zeros((H, D)), "weight_hh": 0.5 * np.eye(H), "bias_ih": np.zeros(H), "bias_hh": np.zeros(H)}
+    X = np.zeros((8, 4, D))
+    norms = state_gradient_norms(RNN_TANH_CELL, p, X, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(norms[:, 0], 0.5 ** np.arange(8), rtol=1e-12)
+
+
+def test_state_gradient_norms_lstm_has_two_columns_and_the_highway():
+    # zero weights, forget bias b: f = sigmoid(b) everywhere; dc gets f times itself each step plus the h path
+    D, H = 2, 3
+    p = _cell_params(np.random.default_rng(34), 4, D, H)
+    norms = state_gradient_norms(LSTM_CELL, p, np.random.default_rng(35).standard_normal((5, 2, D)),
+                                 rng=np.random.default_rng(1))
+    assert norms.shape == (5, 2) and norms[0, 1] == 0.0 and norms[1, 1] > 0
+
+
+def test_comparison_helpers_reject_bad_arguments():
+    rng = np.random.default_rng(36)
+    p = _cell_params(rng, 1, 3, 4)
+    x, h = rng.standard_normal((2, 3)), rng.standard_normal((2, 4))
+    with pytest.raises(ValueError, match="cell"):
+        step_jacobian("rnn", x, (h,), p)
+    with pytest.raises(ValueError, match="state"):
+        step_jacobian(RNN_TANH_CELL, x, h, p)
+    with pytest.raises(ValueError, match="wrt"):
+        step_jacobian(RNN_TANH_CELL, x, (h,), p, wrt=1)
+    with pytest.raises(ValueError, match="rng"):
+        state_gradient_norms(RNN_TANH_CELL, p, rng.standard_normal((3, 2, 3)), rng=0)
+    with pytest.raises(ValueError, match="X"):
+        state_gradient_norms(RNN_TANH_CELL, p, rng.standard_normal((3, 2)), rng=rng)
+    with pytest.raises(ValueError, match="params"):
+        state_gradient_norms(RNN_TANH_CELL, None, rng.standard_normal((3, 2, 3)), rng=rng)
+    with pytest.raises(ValueError, match=r"state0\[0\]"):
+        state_gradient_norms(RNN_TANH_CELL, p, rng.standard_normal((3, 2, 3)), state0=(np.zeros((5, 4)),), rng=rng)

@@ -1,4 +1,4 @@
-"""LSTM variant cells: gradient checks, reduction to the plain LSTM cell, hand-computed steps, argument checks."""
+"""LSTM and GRU variant cells: gradient checks, reductions to the plain LSTM and GRU cells, hand-computed steps, argument checks."""
 import math
 
 import numpy as np
@@ -344,3 +344,126 @@ def test_cell_object_rejects_a_state_that_is_not_a_pair():
         COUPLED_LSTM_CELL.forward(x, h_prev, p)
     with pytest.raises(ValueError, match="state"):
         COUPLED_LSTM_CELL.forward(x, (h_prev,), p)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Ng's simplified GRU (one update gate, no reset gate)
+# ----------------------------------------------------------------------------------------------------------------
+from rnn_utils.cells import gru_cell_forward  # noqa: E402
+from rnn_utils.variants import (  # noqa: E402
+    GRU_VARIANT_CELLS,
+    SIMPLIFIED_GRU_CELL,
+    simplified_gru_cell_backward,
+    simplified_gru_cell_forward,
+)
+
+
+def test_simplified_gru_step_gradients_match_centred_differences():
+    rng = np.random.default_rng(20)
+    p = _params(rng, 2)
+    x, h_prev, _ = _inputs(rng)
+    dh = rng.standard_normal((B, H))
+
+    def loss():
+        h, _ = simplified_gru_cell_forward(x, h_prev, p)
+        return float(np.sum(h * dh))
+
+    _, cache = simplified_gru_cell_forward(x, h_prev, p)
+    dx, dh_prev, grads = simplified_gru_cell_backward(dh, cache)
+    errs = gradcheck(loss, {**p, "x": x, "h_prev": h_prev}, {**grads, "x": dx, "h_prev": dh_prev})
+    assert max(errs.values()) < 1e-7, errs
+
+
+def test_hand_computed_simplified_gru_step():
+    # D = H = 1, B = 1: u = sigmoid(0.5*1 + 0.1 + (-1)*0.4 + 0.2) = sigmoid(0.4), n = tanh(2*1 - 1 + 0.5*0.4 + 0)
+    p = {"weight_ih": np.array([[0.5], [2.0]]), "weight_hh": np.array([[-1.0], [0.5]]),
+         "bias_ih": np.array([0.1, -1.0]), "bias_hh": np.array([0.2, 0.0])}
+    h, _ = simplified_gru_cell_forward(np.array([[1.0]]), np.array([[0.4]]), p)
+    u = 1 / (1 + math.exp(-0.4))
+    n = math.tanh(1.2)
+    assert h[0, 0] == pytest.approx(u * n + (1 - u) * 0.4, rel=1e-14)
+
+
+def test_simplified_gru_is_the_torch_gru_with_reset_gate_open_and_z_the_negated_update_block():
+    # r = sigmoid(40) = 1 in float64 (zero weights, bias 40) and z's block = minus the u block, so z = 1 - u;
+    # then both reset forms of the GRU compute h = (1 - z) n + z h_prev = u n + (1 - u) h_prev.
+    rng = np.random.default_rng(21)
+    p = _params(rng, 2)
+    x, h_prev, _ = _inputs(rng)
+    h_ref, _ = simplified_gru_cell_forward(x, h_prev, p)
+    g = {"weight_ih": np.vstack([np.zeros((H, D)), -p["weight_ih"][:H], p["weight_ih"][H:]]),
+         "weight_hh": np.vstack([np.zeros((H, H)), -p["weight_hh"][:H], p["weight_hh"][H:]]),
+         "bias_ih": np.concatenate([np.full(H, 40.0), -p["bias_ih"][:H], p["bias_ih"][H:]]),
+         "bias_hh": np.concatenate([np.zeros(H), -p["bias_hh"][:H], p["bias_hh"][H:]])}
+    for reset_after in (True, False):
+        h, _ = gru_cell_forward(x, h_prev, g, reset_after=reset_after)
+        np.testing.assert_allclose(h, h_ref, rtol=1e-13, atol=1e-14)
+
+
+def test_simplified_gru_direct_path_is_one_minus_the_update_gate():
+    # with no recurrent weights the only path from h_prev to h is (1 - u): the lecture's dc<t-1> = dc<t> (1 - Gamma_u)
+    rng = np.random.default_rng(22)
+    p = _params(rng, 2)
+    p["weight_hh"] = np.zeros((2 * H, H))
+    x, h_prev, _ = _inputs(rng)
+    _, cache = simplified_gru_cell_forward(x, h_prev, p)
+    dh = rng.standard_normal((B, H))
+    _, dh_prev, _ = simplified_gru_cell_backward(dh, cache)
+    a_u = x @ p["weight_ih"][:H].T + p["bias_ih"][:H] + p["bias_hh"][:H]
+    np.testing.assert_allclose(dh_prev, dh * (1 - 1 / (1 + np.exp(-a_u))), rtol=1e-13)
+    _, dh_none, _ = simplified_gru_cell_backward(None, cache)
+    np.testing.assert_array_equal(dh_none, np.zeros((B, H)))
+
+
+def test_simplified_gru_cell_object_and_unrolled_layer():
+    assert set(GRU_VARIANT_CELLS) == {"gru_simplified"}
+    cell = SIMPLIFIED_GRU_CELL
+    assert cell.num_states == 1 and cell.gates == 2
+    assert cell.param_shapes(D, H) == {"weight_ih": (2 * H, D), "weight_hh": (2 * H, H), "bias_ih": (2 * H,),
+                                       "bias_hh": (2 * H,)}
+    rng = np.random.default_rng(23)
+    p = _params(rng, 2)
+    x, h_prev, _ = _inputs(rng)
+    (h,), cache = cell.forward(x, (h_prev,), p)
+    h0, cache0 = simplified_gru_cell_forward(x, h_prev, p)
+    np.testing.assert_array_equal(h, h0)
+    dh = rng.standard_normal((B, H))
+    dx, (dh_prev,), _ = cell.backward((dh,), cache)
+    ref = simplified_gru_cell_backward(dh, cache0)
+    np.testing.assert_array_equal(dx, ref[0])
+    np.testing.assert_array_equal(dh_prev, ref[1])
+
+    layer = Unrolled(cell, D, H, num_layers=2, bidirectional=True, rng=rng)
+    X = rng.standard_normal((4, 2, D))
+    h0 = rng.standard_normal((4, 2, H))
+    dY = rng.standard_normal((4, 2, 2 * H))
+    dh_n = rng.standard_normal((4, 2, H))
+
+    def loss():
+        Y, h_n = layer.forward(X, h0)
+        return float(np.sum(Y * dY) + np.sum(h_n * dh_n))
+
+    loss()
+    dX, dh0 = layer.backward(dY, dh_n)
+    grads = {k: v.copy() for k, v in layer.grads.items()}
+    errs = gradcheck(loss, {**layer.params, "X": X, "h0": h0}, {**grads, "X": dX, "h0": dh0})
+    assert max(errs.values()) < 1e-7, errs
+
+
+def test_simplified_gru_bad_inputs_are_named():
+    rng = np.random.default_rng(24)
+    p = _params(rng, 2)
+    x, h_prev, _ = _inputs(rng)
+    with pytest.raises(ValueError, match=r"weight_hh.*G=2"):
+        simplified_gru_cell_forward(x, h_prev, _params(rng, 3))
+    with pytest.raises(ValueError, match="h_prev"):
+        simplified_gru_cell_forward(x, h_prev[:, :-1], p)
+    with pytest.raises(ValueError, match="x"):
+        simplified_gru_cell_forward(x[:, :-1], h_prev, p)
+    _, cache = simplified_gru_cell_forward(x, h_prev, p)
+    with pytest.raises(ValueError, match="dh"):
+        simplified_gru_cell_backward(np.zeros((B, H + 1)), cache)
+    with pytest.raises(ValueError, match="state"):
+        SIMPLIFIED_GRU_CELL.forward(x, h_prev, p)
+    with pytest.raises(ValueError, match="dstate"):
+        SIMPLIFIED_GRU_CELL.backward(np.zeros((B, H)), cache)

@@ -1,0 +1,115 @@
+"""Benchmark: time per step of rnn_utils.GRU with reset_after=True (PyTorch/cuDNN form) vs False (Cho et al.).
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_gru_forms.py [--reps R] [--threads N]
+
+Why the two forms can differ in speed: with reset_after=True, r multiplies (h W_hn^T + b_hn) after the product,
+so one product h_prev W_hh^T (B, 3H) per step serves all three gates; with reset_after=False the candidate's
+product (r * h_prev) W_hn^T must wait for r, so each step does two dependent products, h_prev W_h{r,z}^T (B, 2H)
+and then (r * h_prev) W_hn^T (B, H). The backward pass has the same structure in reverse.
+
+For each (T, B, D, H) in T = 64, B = 32, D = 32, H in {32, 128, 256} (float32; 1 BLAS thread by default), two
+measurements per form: forward only, and forward + backward, each divided by T (time per step).
+Timing: each form is timed in its own block (one untimed call, then R timed calls), never call-interleaved with
+the other form; the two forms take turns block by block for 3 rounds; best and median over single calls. The BLAS
+library and kernel in use are printed first (threadpoolctl if installed, else numpy's bundled OpenBLAS via ctypes).
+Prints figures only.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+
+
+def _parse():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
+    p.add_argument("--reps", type=int, default=10, help="timed calls per block (default 10)")
+    return p.parse_args()
+
+
+ARGS = _parse()
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
+    os.environ[_var] = str(ARGS.threads)
+
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from rnn_utils.recurrent import GRU  # noqa: E402
+
+
+def blas_info() -> str:
+    """The BLAS library, version, kernel (core type) and thread count numpy is using right now."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        rows = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        return "; ".join(f"{i.get('internal_api')} {i.get('version')}, kernel {i.get('architecture')}, "
+                         f"{i.get('num_threads')} thread(s) [threadpoolctl]" for i in rows)
+    except ImportError:
+        pass
+    try:
+        import ctypes
+
+        libdir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+        lib = ctypes.CDLL(sorted(glob.glob(os.path.join(libdir, "libscipy_openblas*.so*")))[0])
+        for sfx in ("64_", ""):
+            get_core = getattr(lib, f"scipy_openblas_get_corename{sfx}", None)
+            if get_core is not None:
+                break
+        get_cfg = getattr(lib, f"scipy_openblas_get_config{sfx}")
+        get_thr = getattr(lib, f"scipy_openblas_get_num_threads{sfx}")
+        get_core.restype = get_cfg.restype = ctypes.c_char_p
+        return (f"{get_cfg().decode().strip()}, kernel {get_core().decode()}, {get_thr()} thread(s) "
+                f"[numpy's bundled OpenBLAS via ctypes]")
+    except (IndexError, OSError, AttributeError):
+        pass
+    return "BLAS unknown [runtime kernel unknown]"
+
+
+def timed_blocks(runs, reps, rounds=3):
+    """runs: {name: callable}. Each in its own blocks (one untimed call, then `reps` timed calls), taking turns
+    block by block for `rounds` rounds. Returns {name: (best_s, median_s)} over single calls."""
+    times = {k: [] for k in runs}
+    for _ in range(rounds):
+        for k, fn in runs.items():
+            fn()
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                fn()
+                times[k].append(time.perf_counter() - t0)
+    return {k: (min(v), float(np.median(v))) for k, v in times.items()}
+
+
+def main():
+    print("BLAS:", blas_info())
+    print(f"float32, {ARGS.threads} thread(s), {ARGS.reps} timed calls per block, 3 rounds; microseconds per step "
+          f"(best / median)")
+    T, B, D = 64, 32, 32
+    print(f"{'H':>5s} {'pass':>10s} {'reset_after=True':>22s} {'reset_after=False':>22s} {'False/True':>11s}")
+    for H in (32, 128, 256):
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((T, B, D)).astype(np.float32)
+        layers = {ra: GRU(D, H, reset_after=ra, dtype=np.float32, rng=np.random.default_rng(1)) for ra in (True, False)}
+        dY = np.ones((T, B, H), dtype=np.float32)
+
+        def fwd(layer):
+            return lambda: layer.forward(X)
+
+        def fwd_bwd(layer):
+            def run():
+                layer.forward(X)
+                layer.backward(dY)
+            return run
+
+        for label, make in (("forward", fwd), ("fwd+bwd", fwd_bwd)):
+            res = timed_blocks({ra: make(layers[ra]) for ra in (True, False)}, ARGS.reps)
+            cells = [f"{1e6 * res[ra][0] / T:9.1f} / {1e6 * res[ra][1] / T:9.1f}" for ra in (True, False)]
+            print(f"{H:5d} {label:>10s} {cells[0]:>22s} {cells[1]:>22s} {res[False][0] / res[True][0]:10.2f}x")
+
+
+if __name__ == "__main__":
+    main()

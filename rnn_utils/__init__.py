@@ -21,6 +21,8 @@ Where things live (each module's docstring gives the shapes):
                 cells for Unrolled
     tasks       long-range tasks and probes: the lag task, a sequence classifier, agreement/Reber/linear probes;
                 step_jacobian and state_gradient_norms for comparing cells
+    tagging     TaggingGrammar: a name-tagging corpus with exact accuracy ceilings; Tagger (one direction,
+                k words of look-ahead, or bidirectional), train_tagger, tagger_accuracy
     plots       figures shared by several notebooks
 """
 from .cells import (
@@ -87,6 +89,7 @@ from .tasks import (
     step_jacobian,
     train_classifier,
 )
+from .tagging import TaggingGrammar, Tagger, tagger_accuracy, train_tagger
 from .unrolled import Unrolled
 from .variants import (
     COUPLED_LSTM_CELL,

@@ -157,6 +157,28 @@ CASES = [
         ru.GRU_CELL, {"weight_hh": np.zeros((9, 3))}, np.zeros((2, 2)), rng=RNG(0)), "X"),
     # ---------------------------------------------------------------- plots
     ("prob_heatmap probs 1-d", lambda: ru.prob_heatmap(np.zeros(3), ["a"], ["b"]), "probs"),
+    # ---------------------------------------------------------------- tagging
+    ("TaggingGrammar p_person 2", lambda: ru.TaggingGrammar(p_person=2), "p_person"),
+    ("tagging sample rng None", lambda: ru.TaggingGrammar().sample(2, None), "rng"),
+    ("tagging ceiling k -1", lambda: ru.TaggingGrammar().ceiling(-1), "k"),
+    ("tagging name_probs not a sentence", lambda: ru.TaggingGrammar().name_probs("teddy bananas"), "sentence"),
+    ("tagging encode unknown word", lambda: ru.TaggingGrammar().encode([["teddy", "dinosaurs"]]), "sentences[0]"),
+    ("tagging encode tag 2", lambda: ru.TaggingGrammar().encode([["teddy", "bears"]], [[0, 2]]), "tags[0]"),
+    ("Tagger lookahead bidirectional", lambda: ru.Tagger(ru.RNN(5, 3, bidirectional=True, rng=RNG(0)), 2,
+                                                         lookahead=1, rng=RNG(0)), "lookahead"),
+    ("Tagger num_tags 0", lambda: ru.Tagger(ru.RNN(5, 3, rng=RNG(0)), 0, rng=RNG(0)), "num_tags"),
+    ("Tagger ids too big", lambda: ru.Tagger(ru.RNN(5, 3, rng=RNG(0)), 2, rng=RNG(0)).forward(np.full((2, 1), 5)),
+     "ids"),
+    ("Tagger tags shape", lambda: ru.Tagger(ru.RNN(5, 3, rng=RNG(0)), 2, rng=RNG(0)).loss_and_grads(
+        np.zeros((2, 1), int), np.zeros((3, 1), int)), "tags"),
+    ("train_tagger steps 0", lambda: ru.train_tagger(ru.Tagger(ru.RNN(42, 3, rng=RNG(0)), 2, rng=RNG(0)),
+                                                     ru.TaggingGrammar(), steps=0, batch_size=2, rng=RNG(0)), "steps"),
+    ("train_tagger vocab mismatch", lambda: ru.train_tagger(ru.Tagger(ru.RNN(5, 3, rng=RNG(0)), 2, rng=RNG(0)),
+                                                            ru.TaggingGrammar(), steps=1, batch_size=2, rng=RNG(0)),
+     "model"),
+    ("tagger_accuracy empty mask", lambda: ru.tagger_accuracy(ru.Tagger(ru.RNN(5, 3, rng=RNG(0)), 2, rng=RNG(0)),
+                                                              np.zeros((2, 1), int), np.zeros((2, 1), int),
+                                                              np.zeros((2, 1), bool)), "mask"),
 ]
 
 OTHER_ERRORS = {"backward first": RuntimeError, "load missing": FileNotFoundError}

@@ -18,6 +18,7 @@ RANK = {
     "layers": 2, "recurrent": 2, "unrolled": 2, "variants": 2,
     "models": 3, "sampling": 3,
     "tasks": 4,
+    "tagging": 3,
 }
 
 

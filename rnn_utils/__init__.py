@@ -8,7 +8,9 @@ np.random.Generator passed in.
 Where things live (each module's docstring gives the shapes):
     cells       single-step forward/backward of the RNN, LSTM and GRU cells (the readable reference), as `Cell`s
     unrolled    Unrolled: the readable sequence layer, a loop over any cell's step (the fast layers' twin)
-    recurrent   RNN, LSTM, GRU layers: stacked, bidirectional, hand-written BPTT, torch-compatible; select_state
+    recurrent   RNN, LSTM, GRU layers: stacked, bidirectional, dropout between layers, hand-written BPTT,
+                torch-compatible; select_state
+    module      Module (params, grads, state_dict, train()/eval() modes); dropout_mask
     layers      Linear (time-distributed affine), Embedding
     losses      softmax, log_softmax, masked softmax cross-entropy over a sequence
     optim       SGD (momentum), Adagrad, Adam; clipping by value and by global norm
@@ -24,6 +26,8 @@ Where things live (each module's docstring gives the shapes):
     tagging     TaggingGrammar: a name-tagging corpus with exact accuracy ceilings; Tagger (one direction,
                 k words of look-ahead, or bidirectional), train_tagger, tagger_accuracy
     plots       figures shared by several notebooks
+    sentiment   ReviewCorpus (negation and its scope, exact bag-of-words ceiling), BagOfWords baseline
+    seq2seq     NumberTask (number words -> digits), Seq2Seq encoder-decoder, greedy_decode, exact_match
 """
 from .cells import (
     BUILTIN_CELLS,
@@ -63,7 +67,7 @@ from .gradcheck import gradcheck, numerical_gradient, numerical_gradient_array, 
 from .layers import Embedding, Linear
 from .losses import cross_entropy_sum, log_softmax, softmax, softmax_cross_entropy
 from .models import LanguageModel, batchify, evaluate, next_token_log_probs, train
-from .module import Module
+from .module import Module, dropout_mask
 from .optim import SGD, Adagrad, Adam, clip_by_global_norm, clip_by_value
 from .plots import draw_unrolled, prob_heatmap
 from .recurrent import GRU, LSTM, RNN, select_state
@@ -78,6 +82,8 @@ from .sampling import (
     token_log_probs,
 )
 
+from .sentiment import BagOfWords, ReviewCorpus, expected_accuracy
+from .seq2seq import NumberTask, Seq2Seq, exact_match, greedy_decode, number_to_words, train_seq2seq
 from .tasks import (
     LagTask,
     SequenceClassifier,

@@ -5,7 +5,8 @@
     dstate0 = model.backward(dlogits)                     # fills model.grads (same keys as model.params)
     loss, state = model.loss_and_grads(inputs, targets, state)   # forward + softmax cross-entropy + backward
     logits, state = model.step(tokens, state)             # one step, tokens (B,) -> (B, V): for rnn_utils.sampling
-    model.save("lm.npz"); model = LanguageModel.load("lm.npz")
+    model.save("lm.npz"); model = LanguageModel.load("lm.npz")   # a loaded model is in evaluation mode
+    model.eval(); model.train()                           # modes: only dropout (num_layers > 1) depends on them
 
 At time t, for every sequence of the batch (course notation, column form):
 
@@ -22,6 +23,12 @@ Training helpers for one long token stream (a corpus encoded as ids):
     losses = train(model, stream, seq_len=50, batch_size=32, steps=500, lr=5e-3, clip=5.0)
     nats_per_token = evaluate(model, stream)
     logp = next_token_log_probs(model, prefixes)       # (N, V): log P(next token | each prefix), in one batch
+
+Modes: a new model is in training mode (`model.training`), a loaded one in evaluation mode, as in torch. With
+`dropout=p > 0` and num_layers > 1 the recurrent layer drops units between its layers in training mode only (see
+`rnn_utils.recurrent`). `train` runs its updates in training mode and `evaluate` / `next_token_log_probs` score in
+evaluation mode, each putting the model back in the mode it was in; `forward`, `loss_and_grads` and `step` use the
+model's current mode (call `model.eval()` before decoding with a dropout model).
 
 `train` uses truncated backpropagation through time: the stream is cut into `batch_size` contiguous tracks,
 read `seq_len` steps at a time; the state at the end of one chunk is the initial state of the next (so the
@@ -69,6 +76,9 @@ class LanguageModel(Module):
         cell:             "rnn" (tanh), "lstm" or "gru", or the class RNN, LSTM or GRU.
         embedding_dim:    E for a learned embedding (V, E); None feeds one-hot vectors (D = V).
         num_layers:       stacked recurrent layers (the state has num_layers rows).
+        dropout:          p in [0, 1), dropout between the stacked layers in training mode (torch's `dropout`
+                          argument); the masks come from `model.rnn.dropout_rng`, spawned from `rng` (the weights
+                          do not depend on p). 0 (the default): no dropout, nothing drawn.
         dtype:            np.float32 or np.float64.
         rng:              np.random.Generator for the initialisation (embedding, then recurrent layer, then head);
                           required.
@@ -78,19 +88,20 @@ class LanguageModel(Module):
     """
 
     def __init__(self, vocab_size: int, hidden_size: int, *, cell="rnn", embedding_dim: Optional[int] = None,
-                 num_layers: int = 1, dtype=np.float64, rng: np.random.Generator):
+                 num_layers: int = 1, dropout: float = 0.0, dtype=np.float64, rng: np.random.Generator):
         super().__init__()
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.cell = _cell_name(cell)
         self.embedding_dim = None if embedding_dim is None else check_positive_int("embedding_dim", embedding_dim)
         self.num_layers = check_positive_int("num_layers", num_layers)
+        self.dropout = check_real("dropout", dropout, 0.0, 1.0, high_open=True)
         self.dtype = check_float_dtype("dtype", dtype)
         rng = check_rng("rng", rng)
         V, H = self.vocab_size, self.hidden_size
         self.embedding = None if self.embedding_dim is None else Embedding(V, self.embedding_dim, dtype=dtype, rng=rng)
         D = V if self.embedding is None else self.embedding_dim
-        self.rnn = CELLS[self.cell](D, H, num_layers=self.num_layers, dtype=dtype, rng=rng)
+        self.rnn = CELLS[self.cell](D, H, num_layers=self.num_layers, dropout=self.dropout, dtype=dtype, rng=rng)
         self.head = Linear(H, V, dtype=dtype, rng=rng)
         # the sub-layers' own arrays, params and grads alike: the layers fill their grads in place, so a reference
         # to model.grads[name] taken once stays valid across backward calls
@@ -105,9 +116,13 @@ class LanguageModel(Module):
 
     @property
     def config(self) -> dict:
-        """Everything needed to rebuild the architecture (saved with the weights)."""
-        return {"vocab_size": self.vocab_size, "hidden_size": self.hidden_size, "cell": self.cell,
-                "embedding_dim": self.embedding_dim, "num_layers": self.num_layers, "dtype": self.dtype.name}
+        """Everything needed to rebuild the architecture (saved with the weights). "dropout" is present only when
+        it is not 0, so the config (and a saved file) of a model without dropout is what it always was."""
+        config = {"vocab_size": self.vocab_size, "hidden_size": self.hidden_size, "cell": self.cell,
+                  "embedding_dim": self.embedding_dim, "num_layers": self.num_layers, "dtype": self.dtype.name}
+        if self.dropout > 0:
+            config["dropout"] = self.dropout
+        return config
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config.items())
@@ -253,12 +268,12 @@ class LanguageModel(Module):
         try:
             model = cls(config["vocab_size"], config["hidden_size"], cell=config["cell"],
                         embedding_dim=config["embedding_dim"], num_layers=config["num_layers"],
-                        dtype=config["dtype"], rng=np.random.default_rng(0))
+                        dropout=config.get("dropout", 0.0), dtype=config["dtype"], rng=np.random.default_rng(0))
             model.load_state_dict(state)
         except (ValueError, TypeError) as err:
             raise bad(str(err)) from None
         model.metadata = metadata
-        return model
+        return model.eval()                  # as in torch usage: a loaded model predicts (no dropout) until train()
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -315,6 +330,7 @@ def train(model: LanguageModel, stream, *, seq_len: int, batch_size: int, steps:
     model.params (default Adam(model.params, lr)); pass one to continue training with its moments. It must
     hold this model's arrays (checked; `lr` is then ignored: the optimiser keeps its own).
     Returns the loss of every update, shape (steps,), in nats per token (divide by log 2 for bits).
+    The updates run in training mode (dropout on, if the model has any); the model's mode is restored after.
     """
     if not isinstance(model, LanguageModel):
         raise ValueError(f"model: expected a LanguageModel, got {type(model).__name__}")
@@ -335,16 +351,21 @@ def train(model: LanguageModel, stream, *, seq_len: int, batch_size: int, steps:
                          f"batch_size={batch_size}); use a longer stream or a smaller seq_len or batch_size")
     losses = np.empty(steps)
     state, t = None, 0
-    for i in range(steps):
-        if t + seq_len > inputs.shape[0]:          # end of the tracks: next epoch, fresh state
-            state, t = None, 0
-        loss, state = model.loss_and_grads(inputs[t:t + seq_len], targets[t:t + seq_len], state)
-        if clip is not None:
-            with renamed("max_norm", "clip"):
-                clip_by_global_norm(model.grads, clip)
-        opt.step(model.grads)
-        losses[i] = loss
-        t += seq_len
+    was_training = model.training
+    model.train()                                  # dropout (if any) on during the updates
+    try:
+        for i in range(steps):
+            if t + seq_len > inputs.shape[0]:          # end of the tracks: next epoch, fresh state
+                state, t = None, 0
+            loss, state = model.loss_and_grads(inputs[t:t + seq_len], targets[t:t + seq_len], state)
+            if clip is not None:
+                with renamed("max_norm", "clip"):
+                    clip_by_global_norm(model.grads, clip)
+            opt.step(model.grads)
+            losses[i] = loss
+            t += seq_len
+    finally:
+        model.train(was_training)
     return losses
 
 
@@ -352,20 +373,26 @@ def evaluate(model: LanguageModel, stream, *, seq_len: int = 256) -> float:
     """Mean negative log-likelihood of stream[1:] given everything before it, in nats per token.
 
     The stream is read as one sequence (batch 1) in chunks of seq_len, carrying the state across chunks, so
-    every prediction is conditioned on the whole past exactly as in one long forward pass.
+    every prediction is conditioned on the whole past exactly as in one long forward pass. Scored in evaluation
+    mode (no dropout); the model's mode is restored after.
     """
     if not isinstance(model, LanguageModel):
         raise ValueError(f"model: expected a LanguageModel, got {type(model).__name__}")
     stream = _check_stream(stream, model.vocab_size)
     seq_len = check_positive_int("seq_len", seq_len)
     total, count, state = 0.0, 0, None
-    for t in range(0, stream.size - 1, seq_len):
-        x = stream[t:t + seq_len][:, None]
-        y = stream[t + 1:t + 1 + seq_len][:, None]
-        x = x[: y.shape[0]]
-        logits, state = model.forward(x, state)
-        nats, n = cross_entropy_sum(logits, y)
-        total, count = total + nats, count + n
+    was_training = model.training
+    model.eval()
+    try:
+        for t in range(0, stream.size - 1, seq_len):
+            x = stream[t:t + seq_len][:, None]
+            y = stream[t + 1:t + 1 + seq_len][:, None]
+            x = x[: y.shape[0]]
+            logits, state = model.forward(x, state)
+            nats, n = cross_entropy_sum(logits, y)
+            total, count = total + nats, count + n
+    finally:
+        model.train(was_training)
     return total / count
 
 
@@ -378,7 +405,7 @@ def next_token_log_probs(model: LanguageModel, prefixes, state=None) -> np.ndarr
     state:    the state before every prefix: None (zeros), or a state of batch size 1 (used for all N, e.g.
               the state after some context) or N, in the layout of the model's state ((num_layers, B, H), for
               the LSTM a pair of such arrays).
-    Returns (N, V) log-probabilities in nats.
+    Returns (N, V) log-probabilities in nats, computed in evaluation mode (the model's mode is restored after).
     """
     if not isinstance(model, LanguageModel):
         raise ValueError(f"model: expected a LanguageModel, got {type(model).__name__}")
@@ -397,7 +424,12 @@ def next_token_log_probs(model: LanguageModel, prefixes, state=None) -> np.ndarr
         inputs[: s.size, b] = s
     if state is not None:
         state = _check_state_batch(model, state, N)
-    logits, _ = model.forward(inputs, state)                              # (T, N, V)
+    was_training = model.training
+    model.eval()
+    try:
+        logits, _ = model.forward(inputs, state)                          # (T, N, V)
+    finally:
+        model.train(was_training)
     return log_softmax(logits[lengths - 1, np.arange(N)].astype(np.float64))
 
 

@@ -1,6 +1,6 @@
 """Sequence layers RNN, LSTM and GRU: stacked, optionally bidirectional, with hand-written BPTT.
 
-    layer = LSTM(input_size, hidden_size, *, num_layers=1, bidirectional=False, dtype=np.float64, rng)
+    layer = LSTM(input_size, hidden_size, *, num_layers=1, bidirectional=False, dropout=0.0, dtype=np.float64, rng)
     # RNN(..., nonlinearity="tanh" | "relu"),  GRU(..., reset_after=True | False)
     # Everything after hidden_size is keyword-only, so a torch habit such as LSTM(8, 16, 2, True) (torch: bias=True)
     # fails loudly instead of building another network; rng (a np.random.Generator) is required.
@@ -18,6 +18,18 @@ Semantics, parameter names, shapes and gate order are those of torch.nn.RNN / LS
              for the LSTM the pair (h, c). None means zeros (for the state and for its gradient).
     Y        (T, B, dirs*H): the last layer's outputs, [forward, reverse] concatenated on the last axis.
              Layer k >= 1 reads that concatenation of layer k-1; the reverse direction reads t = T-1, ..., 0.
+
+Dropout between layers (`dropout=p`, Zaremba et al. 2014; torch's semantics): in training mode (`layer.training`,
+True for a new layer; `layer.eval()` / `layer.train()` switch it) the outputs of every layer but the last are
+multiplied by an inverted-dropout mask (`rnn_utils.module.dropout_mask`: each unit 0 with probability p, else
+scaled by 1/(1-p)), a new mask for every time step and sequence, before the next layer reads them; the recurrent
+connections and the last layer's outputs are never dropped. In evaluation mode, or with p = 0, nothing is applied.
+`backward` uses the masks of the forward pass it differentiates (`layer.dropout_masks`: the list of L-1 masks
+(T, B, dirs*H) of the latest forward, [] when none was applied). The masks come from `layer.dropout_rng`, a
+generator spawned from `rng` at construction when p > 0 (spawning draws nothing from `rng`, so the weights are the
+same whatever p is; with p = 0 nothing is spawned and nothing is ever drawn). Assign another Generator to
+`layer.dropout_rng` to choose the masks, e.g. the same seed before every forward for a fixed mask (gradient
+checks). As in torch, p has no effect with num_layers=1.
 
 The equations of one step are those of the cells in `rnn_utils.cells` (see their docstrings). The readable twin of
 these layers is `rnn_utils.unrolled.Unrolled`: the same contract (params, state layout, forward/backward), written as
@@ -61,8 +73,8 @@ from typing import List, Tuple
 
 import numpy as np
 
-from ._checks import check_array, check_bool, check_choice, check_stack_args, describe_shape
-from .module import Module
+from ._checks import check_array, check_bool, check_choice, check_real, check_stack_args, describe_shape
+from .module import Module, dropout_mask
 
 __all__ = ["RNN", "LSTM", "GRU", "select_state"]
 
@@ -74,10 +86,14 @@ class _Recurrent(Module):
     gates = 1  # G: stacked gate blocks in weight_ih / weight_hh
 
     def __init__(self, input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectional: bool = False,
-                 dtype=np.float64, rng: np.random.Generator) -> None:
+                 dropout: float = 0.0, dtype=np.float64, rng: np.random.Generator) -> None:
         super().__init__()
         (self.input_size, self.hidden_size, self.num_layers, self.bidirectional, self.dtype,
          rng) = check_stack_args(input_size, hidden_size, num_layers, bidirectional, dtype, rng)
+        self.dropout = check_real("dropout", dropout, 0.0, 1.0, high_open=True)
+        # masks between layers come from a child generator (spawned only when there is dropout: no draw from rng)
+        self.dropout_rng = rng.spawn(1)[0] if self.dropout > 0 else None
+        self.dropout_masks: List[np.ndarray] = []
         self.num_directions = 2 if self.bidirectional else 1
         H, G = self.hidden_size, self.gates
         bound = 1.0 / np.sqrt(H)
@@ -103,8 +119,20 @@ class _Recurrent(Module):
 
     def __repr__(self) -> str:
         extra = self._extra_repr()
+        drop = f", dropout={self.dropout:g}" if self.dropout > 0 else ""
         return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
-                f"bidirectional={self.bidirectional}{extra}, dtype={self.dtype.name})")
+                f"bidirectional={self.bidirectional}{extra}{drop}, dtype={self.dtype.name})")
+
+    def _dropping(self) -> bool:
+        """True when forward/step apply dropout between layers: training mode, p > 0 and more than one layer."""
+        return self.training and self.dropout > 0 and self.num_layers > 1
+
+    def _mask(self, shape) -> np.ndarray:
+        """A new inverted-dropout mask of `shape` in the layer dtype, drawn from `self.dropout_rng`."""
+        if not isinstance(self.dropout_rng, np.random.Generator):
+            raise ValueError(f"dropout_rng: expected a np.random.Generator for the dropout masks (set "
+                             f"layer.dropout_rng = np.random.default_rng(seed)), got {type(self.dropout_rng).__name__}")
+        return dropout_mask(shape, self.dropout, rng=self.dropout_rng, dtype=self.dtype)
 
     def _extra_repr(self) -> str:
         return ""
@@ -161,6 +189,8 @@ class _Recurrent(Module):
         inp[..., :D] = X
         inp[..., D] = 1
         layer_caches = []
+        masks = []
+        drop = self._dropping()
         states_n = [np.empty((L * dirs, B, H), dtype=dt) for _ in states0]
         for k in range(L):
             last = k == L - 1
@@ -182,8 +212,13 @@ class _Recurrent(Module):
                 cache.setdefault("W_ih_in", W_ih.copy())
                 dir_caches.append(cache)
             layer_caches.append({"inp": inp, "dirs": dir_caches})
+            if drop and not last:                      # dropout between layers: layer k+1 reads out * mask
+                mask = self._mask((T, B, dirs * H))
+                out[..., :dirs * H] *= mask            # the ones column (folded biases) is never dropped
+                masks.append(mask)
             inp = out
-        self._cache = {"T": T, "B": B, "layers": layer_caches}
+        self._cache = {"T": T, "B": B, "layers": layer_caches, "masks": masks}
+        self.dropout_masks = masks
         state_n = tuple(states_n) if self.gates == 4 else states_n[0]
         return out, state_n
 
@@ -227,6 +262,8 @@ class _Recurrent(Module):
                 else:
                     d_inp += dA2 @ cache["W_ih_in"]
             d_out = d_inp.reshape(T, B, d_in)
+            if k > 0 and self._cache["masks"]:
+                d_out *= self._cache["masks"][k - 1]     # through the dropout of layer k-1's outputs
         dX = d_out
         dstate0 = tuple(dstates0) if self.gates == 4 else dstates0[0]
         return dX, dstate0
@@ -273,8 +310,11 @@ class _Recurrent(Module):
         """`step` after the checks: x (B, D) and states [h] / [h, c] in the layer dtype, shapes checked."""
         H, dirs, p = self.hidden_size, self.num_directions, self.params
         new = [np.empty_like(s) for s in states]
+        drop = self._dropping()
         inp = x
         for k in range(self.num_layers):
+            if drop and k > 0:                         # dropout between layers, as in forward (a new array)
+                inp = inp * self._mask(inp.shape)
             out = np.empty((x.shape[0], dirs * H), dtype=self.dtype) if dirs == 2 else None
             for d in range(dirs):
                 idx = k * dirs + d
@@ -367,11 +407,12 @@ class RNN(_Recurrent):
     gates = 1
 
     def __init__(self, input_size: int, hidden_size: int, *, num_layers: int = 1, nonlinearity: str = "tanh",
-                 bidirectional: bool = False, dtype=np.float64, rng: np.random.Generator) -> None:
+                 bidirectional: bool = False, dropout: float = 0.0, dtype=np.float64,
+                 rng: np.random.Generator) -> None:
         check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, dtype=dtype,
-                         rng=rng)
+        super().__init__(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional,
+                         dropout=dropout, dtype=dtype, rng=rng)
 
     def _extra_repr(self) -> str:
         return f", nonlinearity={self.nonlinearity!r}"
@@ -574,10 +615,11 @@ class GRU(_Recurrent):
     gates = 3
 
     def __init__(self, input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectional: bool = False,
-                 reset_after: bool = True, dtype=np.float64, rng: np.random.Generator) -> None:
+                 reset_after: bool = True, dropout: float = 0.0, dtype=np.float64,
+                 rng: np.random.Generator) -> None:
         self.reset_after = check_bool("reset_after", reset_after)
-        super().__init__(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, dtype=dtype,
-                         rng=rng)
+        super().__init__(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional,
+                         dropout=dropout, dtype=dtype, rng=rng)
 
     def _extra_repr(self) -> str:
         return f", reset_after={self.reset_after}"

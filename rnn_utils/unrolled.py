@@ -1,6 +1,7 @@
 """`Unrolled`: the readable sequence layer. A sequence is a loop over the cell's step; nothing else is hidden.
 
-    layer = Unrolled("lstm", input_size, hidden_size, *, num_layers=1, bidirectional=False, dtype=np.float64, rng)
+    layer = Unrolled("lstm", input_size, hidden_size, *, num_layers=1, bidirectional=False, dropout=0.0,
+                     dtype=np.float64, rng)
     Y, state_n = layer.forward(X, state0=None)         # X (T, B, D) -> Y (T, B, dirs*H)
     dX, dstate0 = layer.backward(dY, dstate_n=None)    # fills layer.grads (same keys as layer.params)
 
@@ -18,6 +19,11 @@ twin; tests check that the two agree for every configuration):
     state    one array (num_layers*dirs, B, H) for a one-state cell (h), a tuple (h, c) of such arrays for a
              two-state cell (the LSTM); row k*dirs + d is layer k, direction d (0 forward, 1 reverse); None = zeros
     Y        the last layer's h_t for every t, [forward, reverse] concatenated on the last axis
+    dropout  p: in training mode (`layer.training`; `eval()` / `train()`), layer k+1 reads layer k's outputs times
+             a mask `rnn_utils.module.dropout_mask((T, B, dirs*H), p)` (0 or 1/(1-p) per unit), for k < L-1;
+             the masks are drawn from `layer.dropout_rng` (spawned from `rng` when p > 0), one per layer in
+             order k = 0, 1, ..., after that layer's forward, exactly as the fast layers draw them; the latest
+             ones are `layer.dropout_masks`, and backward multiplies by the same masks
     caches   layer.caches[(k, d)] is the list of the cell's per-step caches of the latest forward, in time order
              (e.g. the gate activations cache["i"], cache["f"], cache["o"] and cache["c"] of the LSTM cell)
 
@@ -30,9 +36,9 @@ from typing import Dict, List, Tuple, Union
 
 import numpy as np
 
-from ._checks import check_array, check_stack_args, describe_shape
+from ._checks import check_array, check_real, check_stack_args, describe_shape
 from .cells import BUILTIN_CELLS, Cell
-from .module import Module
+from .module import Module, dropout_mask
 
 __all__ = ["Unrolled"]
 
@@ -53,16 +59,21 @@ class Unrolled(Module):
         input_size (D), hidden_size (H): sizes
         num_layers:     stacked layers; layer k >= 1 reads the outputs of layer k-1
         bidirectional:  add a reverse direction per layer (reads t = T-1, ..., 0)
+        dropout:        p in [0, 1): dropout on the outputs of every layer but the last, in training mode only
         dtype:          np.float32 or np.float64
         rng:            np.random.Generator for the initialisation (required)
     """
 
     def __init__(self, cell: Union[Cell, str], input_size: int, hidden_size: int, *, num_layers: int = 1,
-                 bidirectional: bool = False, dtype=np.float64, rng: np.random.Generator) -> None:
+                 bidirectional: bool = False, dropout: float = 0.0, dtype=np.float64,
+                 rng: np.random.Generator) -> None:
         super().__init__()
         self.cell = _resolve_cell(cell)
         (self.input_size, self.hidden_size, self.num_layers, self.bidirectional, self.dtype,
          rng) = check_stack_args(input_size, hidden_size, num_layers, bidirectional, dtype, rng)
+        self.dropout = check_real("dropout", dropout, 0.0, 1.0, high_open=True)
+        self.dropout_rng = rng.spawn(1)[0] if self.dropout > 0 else None   # no draw from rng (weights unchanged)
+        self.dropout_masks: List[np.ndarray] = []
         self.num_directions = 2 if self.bidirectional else 1
         H = self.hidden_size
         bound = 1.0 / np.sqrt(H)
@@ -80,8 +91,9 @@ class Unrolled(Module):
         return f"_l{layer}" + ("_reverse" if direction else "")
 
     def __repr__(self) -> str:
+        drop = f", dropout={self.dropout:g}" if self.dropout > 0 else ""
         return (f"Unrolled({self.cell.name!r}, {self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
-                f"bidirectional={self.bidirectional}, dtype={self.dtype.name})")
+                f"bidirectional={self.bidirectional}{drop}, dtype={self.dtype.name})")
 
     def cell_params(self, layer: int, direction: int) -> Dict[str, np.ndarray]:
         """The parameters of one layer and direction under the cell's own names (the same arrays, not copies)."""
@@ -120,6 +132,8 @@ class Unrolled(Module):
         H, dirs = self.hidden_size, self.num_directions
         finals = [np.empty_like(s) for s in states0]
         self.caches = {}
+        self.dropout_masks = []
+        drop = self.training and self.dropout > 0
         inp = X
         for k in range(self.num_layers):
             out = np.empty((T, B, dirs * H), dtype=self.dtype)
@@ -134,6 +148,13 @@ class Unrolled(Module):
                 for f, s in zip(finals, state):
                     f[k * dirs + d] = s
                 self.caches[(k, d)] = caches
+            if drop and k < self.num_layers - 1:     # dropout between layers: the next layer reads out * mask
+                if not isinstance(self.dropout_rng, np.random.Generator):
+                    raise ValueError("dropout_rng: expected a np.random.Generator for the dropout masks (set "
+                                     "layer.dropout_rng = np.random.default_rng(seed))")
+                mask = dropout_mask(out.shape, self.dropout, rng=self.dropout_rng, dtype=self.dtype)
+                self.dropout_masks.append(mask)
+                out = out * mask
             inp = out
         self._forward_inputs = (T, B)
         return inp, self._pack(finals)
@@ -169,5 +190,7 @@ class Unrolled(Module):
                         self.grads[name + sfx] += v
                 for s0, s in zip(dstates0, dstate):
                     s0[k * dirs + d] = s
+            if k > 0 and self.dropout_masks:
+                d_in = d_in * self.dropout_masks[k - 1]     # the input of layer k was layer k-1's out * mask
             d_out = d_in
         return d_out, self._pack(dstates0)

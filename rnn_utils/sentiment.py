@@ -158,7 +158,9 @@ class ReviewCorpus:
                 raise ValueError(f"template: expected one of {TEMPLATES}, got {template!r}")
             keep &= self.template == template
         if not keep.any():
-            raise ValueError(f"negated={negated!r}, template={template!r}: no review of the corpus is in this subset")
+            name = "template" if template is not None else "negated"
+            raise ValueError(f"{name}: no review of the corpus has negated={negated!r} and template={template!r} "
+                             f"(an empty subset)")
         return keep
 
     def sample(self, n: int, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:

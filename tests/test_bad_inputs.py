@@ -189,6 +189,35 @@ CASES = [
     ("tagger_accuracy empty mask", lambda: ru.tagger_accuracy(ru.Tagger(ru.RNN(5, 3, rng=RNG(0)), 2, rng=RNG(0)),
                                                               np.zeros((2, 1), int), np.zeros((2, 1), int),
                                                               np.zeros((2, 1), bool)), "mask"),
+    # ---------------------------------------------------------------- sentiment
+    ("ReviewCorpus p_not 2", lambda: ru.ReviewCorpus(p_not=2), "p_not"),
+    ("ReviewCorpus template_probs sum", lambda: ru.ReviewCorpus(template_probs={"but": 0.5}), "template_probs"),
+    ("ReviewCorpus nouns str", lambda: ru.ReviewCorpus(nouns="plot"), "nouns"),
+    ("ReviewCorpus sample rng None", lambda: ru.ReviewCorpus().sample(2, None), "rng"),
+    ("ReviewCorpus ceiling template", lambda: ru.ReviewCorpus().bag_ceiling(template="sonnet"), "template"),
+    ("ReviewCorpus ceiling empty subset", lambda: ru.ReviewCorpus(template_probs={"plain": 1.0}).bag_ceiling(
+        template="but"), "template"),
+    ("BagOfWords ids too big", lambda: ru.BagOfWords(5, 2, rng=RNG(0)).forward(np.full((2, 1), 5)), "ids"),
+    ("BagOfWords targets shape", lambda: ru.BagOfWords(5, 2, rng=RNG(0)).loss_and_grads(
+        np.zeros((2, 3), int), np.zeros(2, int)), "targets"),
+    ("expected_accuracy corpus", lambda: ru.expected_accuracy(ru.BagOfWords(5, 2, rng=RNG(0)), None), "corpus"),
+    # ---------------------------------------------------------------- seq2seq
+    ("number_to_words negative", lambda: ru.number_to_words(-1), "n"),
+    ("number_to_words 1e9", lambda: ru.number_to_words(10 ** 9), "n"),
+    ("NumberTask max_digits 10", lambda: ru.NumberTask(max_digits=10), "max_digits"),
+    ("NumberTask batch mixed lengths", lambda: ru.NumberTask().batch([7, 42]), "numbers"),
+    ("NumberTask batch empty", lambda: ru.NumberTask().batch([]), "numbers"),
+    ("Seq2Seq cell rnn", lambda: ru.Seq2Seq(5, 4, cell="rnn", rng=RNG(0)), "cell"),
+    ("Seq2Seq src too big", lambda: ru.Seq2Seq(5, 4, rng=RNG(0)).forward(np.full((2, 1), 5), np.zeros((2, 1), int)),
+     "src"),
+    ("Seq2Seq tgt_in batch", lambda: ru.Seq2Seq(5, 4, rng=RNG(0)).forward(np.zeros((2, 1), int),
+                                                                         np.zeros((2, 3), int)), "tgt_in"),
+    ("Seq2Seq step state None", lambda: ru.Seq2Seq(5, 4, rng=RNG(0)).step(np.zeros(1, int), None), "state"),
+    ("greedy_decode max_len 0", lambda: ru.greedy_decode(ru.Seq2Seq(5, 4, rng=RNG(0)), np.zeros((2, 1), int),
+                                                         max_len=0), "max_len"),
+    ("exact_match outputs count", lambda: ru.exact_match(ru.NumberTask(), [1, 2], [[3]]), "outputs"),
+    ("train_seq2seq lr 0", lambda: ru.train_seq2seq(ru.Seq2Seq(33, 13, rng=RNG(0)), ru.NumberTask(), [1, 2],
+                                                    steps=1, batch_size=2, lr=0, rng=RNG(0)), "lr"),
 ]
 
 OTHER_ERRORS = {"backward first": RuntimeError, "load missing": FileNotFoundError}

@@ -28,6 +28,9 @@ Where things live (each module's docstring gives the shapes):
     plots       figures shared by several notebooks
     sentiment   ReviewCorpus (negation and its scope, exact bag-of-words ceiling), BagOfWords baseline
     seq2seq     NumberTask (number words -> digits), Seq2Seq encoder-decoder, greedy_decode, exact_match
+    timeseries  matplotlib's sample series, windows, chronological split, persistence, delay taps (least squares),
+                WindowMLP, Forecaster (recurrent regression head) and their training
+    textcorpus  the installed Python's stdlib source as text (read at run time), CharNGram (Witten-Bell) baselines
 """
 from .cells import (
     BUILTIN_CELLS,
@@ -96,6 +99,34 @@ from .tasks import (
     train_classifier,
 )
 from .tagging import TaggingGrammar, Tagger, tagger_accuracy, train_tagger
+from .textcorpus import (
+    ALPHABET,
+    STDLIB_HELDOUT_FILES,
+    STDLIB_TRAIN_FILES,
+    CharNGram,
+    bits_per_char,
+    char_vocabulary,
+    normalise_text,
+    read_stdlib_files,
+    stdlib_corpus,
+    stdlib_source_dir,
+)
+from .timeseries import (
+    SAMPLE_SERIES,
+    Forecaster,
+    WindowMLP,
+    autoregressive_forecast,
+    chronological_split,
+    fit_autoregressive,
+    forecaster_predict,
+    load_sample_series,
+    make_windows,
+    mean_squared_error,
+    mse_loss,
+    persistence_forecast,
+    train_forecaster,
+    train_window_model,
+)
 from .unrolled import Unrolled
 from .variants import (
     COUPLED_LSTM_CELL,

@@ -218,6 +218,42 @@ CASES = [
     ("exact_match outputs count", lambda: ru.exact_match(ru.NumberTask(), [1, 2], [[3]]), "outputs"),
     ("train_seq2seq lr 0", lambda: ru.train_seq2seq(ru.Seq2Seq(33, 13, rng=RNG(0)), ru.NumberTask(), [1, 2],
                                                     steps=1, batch_size=2, lr=0, rng=RNG(0)), "lr"),
+    # ---------------------------------------------------------------- timeseries
+    ("load_sample_series name", lambda: ru.load_sample_series("sunspots"), "name"),
+    ("chronological_split fractions sum", lambda: ru.chronological_split(np.zeros(10), fractions=(0.8, 0.3)),
+     "fractions"),
+    ("chronological_split too short", lambda: ru.chronological_split(np.zeros(2)), "series"),
+    ("make_windows window too long", lambda: ru.make_windows(np.zeros(3), 3), "series"),
+    ("make_windows 2-d series", lambda: ru.make_windows(np.zeros((5, 2)), 2), "series"),
+    ("make_windows horizon 0", lambda: ru.make_windows(np.zeros(5), 2, horizon=0), "horizon"),
+    ("persistence 1-d", lambda: ru.persistence_forecast(np.zeros(3)), "X"),
+    ("fit_autoregressive y length", lambda: ru.fit_autoregressive(np.zeros((4, 2)), np.zeros(3)), "y"),
+    ("fit_autoregressive ridge -1", lambda: ru.fit_autoregressive(np.zeros((4, 2)), np.zeros(4), ridge=-1), "ridge"),
+    ("autoregressive_forecast X width", lambda: ru.autoregressive_forecast(np.zeros(2), 0.0, np.zeros((3, 3))), "X"),
+    ("mse_loss shapes", lambda: ru.mse_loss(np.zeros(3), np.zeros((3, 1))), "target"),
+    ("WindowMLP rng None", lambda: ru.WindowMLP(4, 3, rng=None), "rng"),
+    ("WindowMLP X wrong window", lambda: ru.WindowMLP(4, 3, rng=RNG(0)).forward(np.zeros((2, 3))), "X"),
+    ("Forecaster cell", lambda: ru.Forecaster(1, 3, cell="transformer", rng=RNG(0)), "cell"),
+    ("Forecaster X 2-d", lambda: ru.Forecaster(1, 3, rng=RNG(0)).forward(np.zeros((4, 2))), "X"),
+    ("train_window_model val", lambda: ru.train_window_model(ru.WindowMLP(2, 3, rng=RNG(0)), np.zeros((4, 2)),
+                                                             np.zeros(4), steps=1, batch_size=2, lr=0.1, rng=RNG(0),
+                                                             val=(np.zeros((4, 2)),)), "val"),
+    ("train_forecaster warmup", lambda: ru.train_forecaster(ru.Forecaster(1, 3, rng=RNG(0)), np.zeros(20),
+                                                            np.zeros(20), train_end=10, seq_len=5, batch_size=2,
+                                                            steps=1, lr=0.1, rng=RNG(0), warmup=5), "warmup"),
+    ("train_forecaster val_end", lambda: ru.train_forecaster(ru.Forecaster(1, 3, rng=RNG(0)), np.zeros(20),
+                                                             np.zeros(20), train_end=10, val_end=10, seq_len=5,
+                                                             batch_size=2, steps=1, lr=0.1, rng=RNG(0)), "val_end"),
+    ("forecaster_predict model", lambda: ru.forecaster_predict(object(), np.zeros(3)), "model"),
+    # ---------------------------------------------------------------- textcorpus
+    ("normalise_text bytes", lambda: ru.normalise_text(b"abc"), "text"),
+    ("read_stdlib_files str", lambda: ru.read_stdlib_files("heapq.py"), "names"),
+    ("CharNGram order 0", lambda: ru.CharNGram(0, 5), "order"),
+    ("CharNGram order too big", lambda: ru.CharNGram(12, 96), "order"),
+    ("CharNGram fit ids too big", lambda: ru.CharNGram(2, 3).fit([0, 3]), "ids"),
+    ("CharNGram fit too short", lambda: ru.CharNGram(3, 3).fit([0, 1]), "ids"),
+    ("CharNGram bits one id", lambda: ru.CharNGram(1, 3).fit([0, 1]).bits([0]), "ids"),
+    ("bits_per_char model", lambda: ru.bits_per_char(object(), [0, 1]), "model"),
 ]
 
 OTHER_ERRORS = {"backward first": RuntimeError, "load missing": FileNotFoundError}
@@ -248,6 +284,8 @@ EDGE_CASES_THAT_WORK = [
     ("metadata new model", lambda: _lm().metadata == {}),
     ("T = 1 sequence", lambda: ru.LSTM(2, 3, rng=RNG(0)).forward(np.zeros((1, 1, 2)))[0].shape == (1, 1, 3)),
     ("integer input cast", lambda: ru.RNN(2, 3, rng=RNG(0)).forward(np.ones((2, 1, 2), int))[0].dtype == np.float64),
+    ("make_windows one window", lambda: ru.make_windows(np.arange(3.0), 2)[0].tolist() == [[0.0, 1.0]]),
+    ("n-gram empty context", lambda: abs(ru.CharNGram(2, 3).fit([0, 1, 2]).distribution([]).sum() - 1) < 1e-12),
 ]
 
 

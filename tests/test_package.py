@@ -19,6 +19,7 @@ RANK = {
     "models": 3, "sampling": 3,
     "tasks": 4,
     "tagging": 3,
+    "timeseries": 3, "textcorpus": 2,
 }
 
 

@@ -24,6 +24,10 @@ review is one of six templates, drawn with `template_probs`:
                                                                      "nothing to dislike", else negative
 A review is *negated* when it contains "not" or "nothing" (a property of its bag of words).
 
+tail = k appends the first k words of a fixed neutral afterthought (TAIL: ", i watched it on a rainy sunday ...")
+to every review: labels, probabilities and the bag ceiling are unchanged (the same words in every review), but
+whatever decides the label now lies k words further from the end, a knob for the memory a left-to-right reader needs.
+
 Why order matters: "the plot was good but the acting was bad" (negative) and "the acting was bad but the plot
 was good" (positive) have the same words; so do "the plot was not good but the acting was great" (positive) and
 "the plot was good but the acting was not great" (negative). An order-blind model sees only the multiset of words
@@ -42,18 +46,20 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._checks import check_array, check_bool, check_positive_int, check_real, check_rng, check_token_ids
+from ._checks import check_array, check_bool, check_count, check_positive_int, check_real, check_rng, check_token_ids
 from .data import Vocabulary
 from .layers import Linear
 from .losses import softmax_cross_entropy
 from .module import Module
 
-__all__ = ["ReviewCorpus", "BagOfWords", "expected_accuracy", "TEMPLATES"]
+__all__ = ["ReviewCorpus", "BagOfWords", "expected_accuracy", "TEMPLATES", "TAIL"]
 
 TEMPLATES = ("plain", "but", "although_first", "although_last", "sarcastic", "nothing")
 DEFAULT_TEMPLATE_PROBS = {"plain": 0.2, "but": 0.2, "although_first": 0.2, "although_last": 0.2,
                           "sarcastic": 0.1, "nothing": 0.1}
 NEGATIONS = ("not", "nothing")
+TAIL = tuple((", i watched it on a rainy sunday evening with two old friends from school and we talked about "
+              "it for a long time afterwards").split())
 
 
 class ReviewCorpus:
@@ -70,7 +76,7 @@ class ReviewCorpus:
 
     def __init__(self, *, nouns: Sequence[str] = ("plot", "acting", "music", "ending"),
                  positive: Sequence[str] = ("good", "great"), negative: Sequence[str] = ("bad", "dull"),
-                 p_not: float = 0.3, template_probs: Optional[Mapping[str, float]] = None):
+                 p_not: float = 0.3, template_probs: Optional[Mapping[str, float]] = None, tail: int = 0):
         self.nouns = _check_words("nouns", nouns)
         self.positive = _check_words("positive", positive)
         self.negative = _check_words("negative", negative)
@@ -79,9 +85,12 @@ class ReviewCorpus:
                              f"{sorted(set(self.positive) & set(self.negative))}")
         self.p_not = check_real("p_not", p_not, 0.0, 1.0)
         self.template_probs = _check_template_probs(template_probs)
+        self.tail = check_count("tail", tail)
+        if self.tail > len(TAIL):
+            raise ValueError(f"tail: expected at most {len(TAIL)} words (the length of TAIL), got {tail}")
         self._enumerate()
         words = ["the", "was", "not", "but", "although", ",", "there", "is", "nothing", "a", "lot", "to", "like",
-                 "dislike", "in", "this", "movie"] + list(self.nouns) + list(self.positive) + list(self.negative)
+                 "dislike", "in", "this", "movie"] + list(TAIL[:self.tail]) + list(self.nouns) + list(self.positive) + list(self.negative)
         self.vocab = Vocabulary(list(dict.fromkeys(words)), level="word")
         self._ids = [np.array([self.vocab.stoi[w] for w in r], dtype=np.int64) for r in self.reviews]
         lengths = np.array([len(r) for r in self.reviews])
@@ -90,7 +99,7 @@ class ReviewCorpus:
         self._length_probs = np.array([self.probs[self._by_length[int(L)]].sum() for L in self.lengths])
 
     def __repr__(self) -> str:
-        return (f"ReviewCorpus({len(self.reviews)} reviews, p_not={self.p_not}, "
+        return (f"ReviewCorpus({len(self.reviews)} reviews, p_not={self.p_not}, tail={self.tail}, "
                 f"templates={ {k: v for k, v in self.template_probs.items() if v > 0} })")
 
     @property
@@ -126,7 +135,7 @@ class ReviewCorpus:
             positive = (amount == ("nothing",)) == (verb == "dislike")
             rows.append((("there", "is") + amount + ("to", verb, "in", "this", "movie"), tp["nothing"] / 4,
                          positive, "nothing"))
-        rows = [r for r in rows if r[1] > 0]
+        rows = [(r[0] + TAIL[:self.tail],) + r[1:] for r in rows if r[1] > 0]
         self.reviews: List[Tuple[str, ...]] = [r[0] for r in rows]
         self.probs = np.array([r[1] for r in rows], dtype=np.float64)
         self.probs /= self.probs.sum()                      # exact up to rounding: the template probs sum to 1

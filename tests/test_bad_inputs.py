@@ -193,6 +193,7 @@ CASES = [
     ("ReviewCorpus p_not 2", lambda: ru.ReviewCorpus(p_not=2), "p_not"),
     ("ReviewCorpus template_probs sum", lambda: ru.ReviewCorpus(template_probs={"but": 0.5}), "template_probs"),
     ("ReviewCorpus nouns str", lambda: ru.ReviewCorpus(nouns="plot"), "nouns"),
+    ("ReviewCorpus tail -1", lambda: ru.ReviewCorpus(tail=-1), "tail"),
     ("ReviewCorpus sample rng None", lambda: ru.ReviewCorpus().sample(2, None), "rng"),
     ("ReviewCorpus ceiling template", lambda: ru.ReviewCorpus().bag_ceiling(template="sonnet"), "template"),
     ("ReviewCorpus ceiling empty subset", lambda: ru.ReviewCorpus(template_probs={"plain": 1.0}).bag_ceiling(

@@ -177,3 +177,16 @@ def test_bidirectional_classifier_runs_on_corpus_batches():
 def test_bad_corpus_arguments_name_the_argument(kwargs, name):
     with pytest.raises(ValueError, match=f"^{name}"):
         ReviewCorpus(**kwargs)
+
+
+def test_tail_moves_the_evidence_away_from_the_end_and_changes_no_label_or_ceiling():
+    c0, c12 = ReviewCorpus(), ReviewCorpus(tail=12)
+    assert (c0.labels == c12.labels).all() and np.array_equal(c0.probs, c12.probs)
+    assert (c0.negated == c12.negated).all()
+    for r0, r12 in zip(c0.reviews, c12.reviews):
+        assert r12[:len(r0)] == r0 and len(r12) == len(r0) + 12
+    assert len({r[len(r) - 12:] for r in c12.reviews}) == 1            # the same 12 words after every review
+    for neg in (None, True, False):
+        assert c12.bag_ceiling(negated=neg) == pytest.approx(c0.bag_ceiling(negated=neg), abs=1e-12)
+    with pytest.raises(ValueError, match="^tail"):
+        ReviewCorpus(tail=100)

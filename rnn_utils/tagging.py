@@ -43,8 +43,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._checks import check_array, check_count, check_positive_int, check_real, check_rng, check_token_ids
-from .data import EOS, Vocabulary, one_hot_unchecked, pad_batch
+from ._checks import check_array, check_count, check_positive_int, check_real, check_rng, check_token_ids, renamed
+from .data import EOS, EOS_ID, Vocabulary, one_hot_unchecked, pad_batch
 from .layers import Linear
 from .losses import softmax_cross_entropy
 from .module import Module
@@ -119,7 +119,9 @@ class TaggingGrammar:
         self.ambiguous_words: Tuple[str, ...] = tuple(sorted({w for name in _NAMES for w in name}))
         self.vocab = Vocabulary(self.words)                # <pad>=0, <unk>=1, <eos>=2, then the words
         self.ambiguous_ids = np.array([self.vocab.stoi[w] for w in self.ambiguous_words], dtype=np.int64)
-        self._tables: Dict[Optional[int], dict] = {}
+        self._tables: Dict[Optional[int], dict] = {}       # look-ahead k -> mass table (see `_table`)
+        self._lookup: Optional[dict] = None                # sentence -> tags, for `tags_of`
+        self._lengths: Optional[Tuple[float, float]] = None
 
     def __repr__(self) -> str:
         return (f"TaggingGrammar(p_intro={self.p_intro:g}, p_person={self.p_person:g}, p_pair={self.p_pair:g}, "
@@ -221,8 +223,10 @@ class TaggingGrammar:
     def encode(self, sentences: Sequence[Sequence[str]], tags: Optional[Sequence] = None):
         """Sentences (lists of words) -> ids (T, B) int64 padded with <eos> ids, and, if tags are given, tags (T, B)
         with -1 at padded steps and the mask (T, B), True on real words. T = the longest sentence."""
-        if isinstance(sentences, str) or not len(sentences):
-            raise ValueError("sentences: expected a non-empty list of sentences (each a list of words)")
+        if isinstance(sentences, str) or not isinstance(sentences, Sequence) or not len(sentences):
+            what = "an empty sequence" if isinstance(sentences, Sequence) and not isinstance(sentences, str) \
+                else type(sentences).__name__
+            raise ValueError(f"sentences: expected a non-empty list of sentences (each a list of words), got {what}")
         seqs = []
         for i, s in enumerate(sentences):
             if isinstance(s, str):
@@ -251,9 +255,9 @@ class TaggingGrammar:
         """The tags of a sentence of the language (None if it is not one): a lookup in the exhaustive table."""
         if isinstance(sentence, str):
             sentence = sentence.split()
-        if "lookup" not in self._tables:
-            self._tables["lookup"] = {s: t for s, t, _ in self.derivations()}
-        t = self._tables["lookup"].get(tuple(sentence))
+        if self._lookup is None:
+            self._lookup = {s: t for s, t, _ in self.derivations()}
+        t = self._lookup.get(tuple(sentence))
         return None if t is None else t.copy()
 
     # -- exact ceilings -----------------------------------------------------------------------------------------
@@ -276,12 +280,14 @@ class TaggingGrammar:
 
     def expected_length(self) -> Tuple[float, float]:
         """(E[T], E[number of ambiguous words]) per sentence, exact."""
-        amb = set(self.ambiguous_words)
-        e_t = e_a = 0.0
-        for words, _, p in self.derivations():
-            e_t += p * len(words)
-            e_a += p * sum(w in amb for w in words)
-        return e_t, e_a
+        if self._lengths is None:
+            amb = set(self.ambiguous_words)
+            e_t = e_a = 0.0
+            for words, _, p in self.derivations():
+                e_t += p * len(words)
+                e_a += p * sum(w in amb for w in words)
+            self._lengths = (e_t, e_a)
+        return self._lengths
 
     def ceiling(self, k: Optional[int] = 0) -> Dict[str, float]:
         """Best expected accuracy per token of a tagger that decides tag t after reading words up to t + k.
@@ -347,9 +353,11 @@ class Tagger(Module):
     after reading words up to t + k (and <eos> past the end): the streaming tagger with a delay of k words.
 
     params / grads: the layer's under "rnn.<name>", the head's under "head.weight", "head.bias".
+    With num_tags = V (one class per word) and next-word targets it is a language model; notebook 07 uses that to
+    show why a bidirectional one cheats.
     """
 
-    def __init__(self, layer, num_tags: int, *, lookahead: int = 0, end_id: int = 2, rng: np.random.Generator):
+    def __init__(self, layer, num_tags: int, *, lookahead: int = 0, end_id: int = EOS_ID, rng: np.random.Generator):
         super().__init__()
         for attr in ("input_size", "hidden_size", "params", "grads", "forward", "backward"):
             if not hasattr(layer, attr):
@@ -409,7 +417,7 @@ class Tagger(Module):
                                size_name="input_size").shape
         check_array("tags", tags, (T, B), ("T", "B"), kind="int")
         logits = self.forward(ids)
-        with _renamed_targets():
+        with renamed("targets", "tags"):
             loss, dlogits = softmax_cross_entropy(logits, tags, mask)
         self.backward(dlogits)
         return loss
@@ -417,18 +425,6 @@ class Tagger(Module):
     def predict(self, ids) -> np.ndarray:
         """The arg-max tag of every word, (T, B) int64."""
         return np.argmax(self.forward(ids), axis=-1)
-
-
-class _renamed_targets:
-    """Re-raise softmax_cross_entropy's "targets" as the tagger's "tags"."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is ValueError and str(exc).startswith("targets"):
-            raise ValueError("tags" + str(exc)[len("targets"):]) from None
-        return False
 
 
 def train_tagger(model: Tagger, grammar: TaggingGrammar, *, steps: int, batch_size: int, lr: float = 1e-2,

@@ -45,6 +45,16 @@ def test_probabilities_sum_to_one_and_every_sentence_has_one_derivation(grammar)
     assert all(p > 0 for _, _, p in derivs)
 
 
+def test_ambiguous_words_are_exactly_the_word_types_seen_with_both_tags(grammar):
+    seen = defaultdict(set)
+    for s, t, _ in grammar.derivations():
+        for w, y in zip(s, t):
+            seen[w].add(int(y))
+    assert set(grammar.ambiguous_words) == {w for w, ys in seen.items() if ys == {0, 1}}
+    assert set(seen) == set(grammar.words) and len(grammar.ambiguous_words) == 13
+    assert grammar.vocab.decode(grammar.ambiguous_ids) == list(grammar.ambiguous_words)
+
+
 def test_a_probability_by_hand(grammar):
     # "he said teddy bears are on sale": intro, thing, compound (1 of 3), "are on sale" (1 of 2)
     p = {tuple(s): q for s, _, q in grammar.derivations()}
@@ -124,7 +134,8 @@ def test_ceilings_rise_with_look_ahead_to_one_at_the_longest_name(grammar):
 
 
 def test_min_loss_by_hand_and_by_counting(grammar, big_sample):
-    assert grammar.min_loss(None) == pytest.approx(0.0, abs=1e-12) and grammar.min_loss(3) == pytest.approx(0.0, abs=1e-12)
+    assert grammar.min_loss(None) == pytest.approx(0.0, abs=1e-12)
+    assert grammar.min_loss(3) == pytest.approx(0.0, abs=1e-12)
     losses = [grammar.min_loss(k) for k in range(3)]
     assert losses[0] > losses[1] > losses[2] > 0
     sents, tags = big_sample                          # plug-in conditional entropy of the tags given the prefix

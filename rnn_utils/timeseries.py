@@ -67,7 +67,8 @@ def load_sample_series(name: str) -> np.ndarray:
     if name == "membrane":
         path = cbook.get_sample_data("membrane.dat", asfileobj=False)
         return np.fromfile(path, dtype="<f4").astype(np.float64)
-    with cbook.get_sample_data("goog.npz") as data:   # an NpzFile
+    path = cbook.get_sample_data("goog.npz", asfileobj=False)   # a path: the same on every matplotlib >= 3.7
+    with np.load(path) as data:
         return np.asarray(data["price_data"]["adj_close"], dtype=np.float64)
 
 

@@ -20,6 +20,7 @@ RANK = {
     "tasks": 4,
     "tagging": 3,
     "timeseries": 3, "textcorpus": 2,
+    "sentiment": 3, "seq2seq": 3,
 }
 
 

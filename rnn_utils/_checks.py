@@ -271,3 +271,23 @@ class renamed:
                 if msg.startswith(inner + ":") or msg.startswith(inner + "["):
                     raise ValueError(outer + msg[len(inner):]) from None
         return False
+
+
+# ---------------------------------------------------------------------- warnings (appended for notebook 08)
+import os as _os  # noqa: E402
+import sys as _sys  # noqa: E402
+import warnings as _warnings  # noqa: E402
+
+
+def warn_unused_dropout(owner: str, dropout: float, num_layers: int) -> None:
+    """Warn (UserWarning, as torch does) when `dropout` > 0 cannot act: with num_layers == 1 there is no layer
+    above the only one, and dropout is applied only between stacked layers. The warning points at the first
+    caller outside rnn_utils. dropout == 0 or num_layers > 1: nothing happens."""
+    if not (dropout > 0 and num_layers == 1):
+        return
+    package, frame, level = _os.path.dirname(_os.path.abspath(__file__)), _sys._getframe(0), 1   # rnn_utils/
+    while frame is not None and _os.path.dirname(_os.path.abspath(frame.f_code.co_filename)) == package:
+        frame, level = frame.f_back, level + 1
+    _warnings.warn(f"{owner}: dropout={dropout:g} has no effect with num_layers=1: dropout is applied only between "
+                   f"stacked layers (to the outputs of every layer but the last), and a single layer has none; "
+                   f"use num_layers > 1 or dropout=0", UserWarning, stacklevel=level)

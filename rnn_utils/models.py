@@ -37,6 +37,7 @@ model sees the whole past in the forward pass) but gradients stop at the chunk b
 from __future__ import annotations
 
 import json
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Optional, Union
@@ -44,7 +45,7 @@ from typing import Optional, Union
 import numpy as np
 
 from ._checks import (check_array, check_float_dtype, check_positive_int, check_real, check_rng,
-                      check_token_ids, renamed)
+                      check_token_ids, renamed, warn_unused_dropout)
 from .data import one_hot_unchecked
 from .layers import Embedding, Linear
 from .losses import cross_entropy_sum, log_softmax, softmax_cross_entropy
@@ -98,10 +99,13 @@ class LanguageModel(Module):
         self.dropout = check_real("dropout", dropout, 0.0, 1.0, high_open=True)
         self.dtype = check_float_dtype("dtype", dtype)
         rng = check_rng("rng", rng)
+        warn_unused_dropout("LanguageModel", self.dropout, self.num_layers)     # once, here, not again below
         V, H = self.vocab_size, self.hidden_size
         self.embedding = None if self.embedding_dim is None else Embedding(V, self.embedding_dim, dtype=dtype, rng=rng)
         D = V if self.embedding is None else self.embedding_dim
-        self.rnn = CELLS[self.cell](D, H, num_layers=self.num_layers, dropout=self.dropout, dtype=dtype, rng=rng)
+        with warnings.catch_warnings():             # the recurrent layer would repeat the warning given above
+            warnings.filterwarnings("ignore", message=r".*dropout=.* has no effect with num_layers=1", category=UserWarning)
+            self.rnn = CELLS[self.cell](D, H, num_layers=self.num_layers, dropout=self.dropout, dtype=dtype, rng=rng)
         self.head = Linear(H, V, dtype=dtype, rng=rng)
         # the sub-layers' own arrays, params and grads alike: the layers fill their grads in place, so a reference
         # to model.grads[name] taken once stays valid across backward calls

@@ -29,7 +29,7 @@ connections and the last layer's outputs are never dropped. In evaluation mode, 
 generator spawned from `rng` at construction when p > 0 (spawning draws nothing from `rng`, so the weights are the
 same whatever p is; with p = 0 nothing is spawned and nothing is ever drawn). Assign another Generator to
 `layer.dropout_rng` to choose the masks, e.g. the same seed before every forward for a fixed mask (gradient
-checks). As in torch, p has no effect with num_layers=1.
+checks). As in torch, p has no effect with num_layers=1, and the constructor warns (UserWarning) about it.
 
 The equations of one step are those of the cells in `rnn_utils.cells` (see their docstrings). The readable twin of
 these layers is `rnn_utils.unrolled.Unrolled`: the same contract (params, state layout, forward/backward), written as
@@ -73,7 +73,8 @@ from typing import List, Tuple
 
 import numpy as np
 
-from ._checks import check_array, check_bool, check_choice, check_real, check_stack_args, describe_shape
+from ._checks import (check_array, check_bool, check_choice, check_real, check_stack_args, describe_shape,
+                      warn_unused_dropout)
 from .module import Module, dropout_mask
 
 __all__ = ["RNN", "LSTM", "GRU", "select_state"]
@@ -91,6 +92,7 @@ class _Recurrent(Module):
         (self.input_size, self.hidden_size, self.num_layers, self.bidirectional, self.dtype,
          rng) = check_stack_args(input_size, hidden_size, num_layers, bidirectional, dtype, rng)
         self.dropout = check_real("dropout", dropout, 0.0, 1.0, high_open=True)
+        warn_unused_dropout(type(self).__name__, self.dropout, self.num_layers)
         # masks between layers come from a child generator (spawned only when there is dropout: no draw from rng)
         self.dropout_rng = rng.spawn(1)[0] if self.dropout > 0 else None
         self.dropout_masks: List[np.ndarray] = []

@@ -36,7 +36,7 @@ from typing import Dict, List, Tuple, Union
 
 import numpy as np
 
-from ._checks import check_array, check_real, check_stack_args, describe_shape
+from ._checks import check_array, check_real, check_stack_args, describe_shape, warn_unused_dropout
 from .cells import BUILTIN_CELLS, Cell
 from .module import Module, dropout_mask
 
@@ -72,6 +72,7 @@ class Unrolled(Module):
         (self.input_size, self.hidden_size, self.num_layers, self.bidirectional, self.dtype,
          rng) = check_stack_args(input_size, hidden_size, num_layers, bidirectional, dtype, rng)
         self.dropout = check_real("dropout", dropout, 0.0, 1.0, high_open=True)
+        warn_unused_dropout("Unrolled", self.dropout, self.num_layers)
         self.dropout_rng = rng.spawn(1)[0] if self.dropout > 0 else None   # no draw from rng (weights unchanged)
         self.dropout_masks: List[np.ndarray] = []
         self.num_directions = 2 if self.bidirectional else 1

@@ -111,10 +111,47 @@ def test_eval_mode_applies_no_dropout_and_draws_nothing(kind):
 
 
 def test_one_layer_ignores_dropout_as_torch_does():
-    layer = LSTM(D, H, dropout=0.5, rng=RNG(0))
+    with pytest.warns(UserWarning, match="no effect"):
+        layer = LSTM(D, H, dropout=0.5, rng=RNG(0))
     plain = LSTM(D, H, rng=RNG(0))
     X = RNG(2).standard_normal((T, B, D))
     assert np.array_equal(layer.forward(X)[0], plain.forward(X)[0])
+
+
+ONE_LAYER_DROPOUT = {
+    "RNN": lambda **kw: RNN(D, H, rng=RNG(0), **kw),
+    "LSTM": lambda **kw: LSTM(D, H, rng=RNG(0), **kw),
+    "GRU": lambda **kw: GRU(D, H, rng=RNG(0), **kw),
+    "Unrolled": lambda **kw: Unrolled("lstm", D, H, rng=RNG(0), **kw),
+    "LanguageModel": lambda **kw: LanguageModel(6, H, cell="gru", rng=RNG(0), **kw),
+}
+
+
+@pytest.mark.parametrize("owner", ONE_LAYER_DROPOUT)
+def test_nonzero_dropout_with_one_layer_warns_once_at_construction_naming_argument_value_and_reason(owner):
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        obj = ONE_LAYER_DROPOUT[owner](dropout=0.3)
+        stream = RNG(1).integers(0, 6, 60)
+        if owner == "LanguageModel":                      # using the model warns no more
+            train(obj, stream, seq_len=5, batch_size=2, steps=2)
+        else:
+            obj.forward(RNG(2).standard_normal((T, B, D)))
+    mine = [w for w in caught if issubclass(w.category, UserWarning)]
+    assert len(mine) == 1, [str(w.message) for w in mine]
+    text = str(mine[0].message)
+    assert owner in text and "dropout=0.3" in text and "num_layers=1" in text and "between" in text
+    assert mine[0].filename == __file__                   # points at the caller, not inside rnn_utils
+
+
+@pytest.mark.parametrize("owner", ONE_LAYER_DROPOUT)
+@pytest.mark.parametrize("kw", [{}, {"dropout": 0.0}, {"dropout": 0.3, "num_layers": 2}])
+def test_no_warning_without_dropout_or_with_several_layers(owner, kw):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ONE_LAYER_DROPOUT[owner](**kw)
 
 
 # ------------------------------------------------------------------------------------------------ gradients

@@ -104,7 +104,7 @@ class LanguageModel(Module):
         self.embedding = None if self.embedding_dim is None else Embedding(V, self.embedding_dim, dtype=dtype, rng=rng)
         D = V if self.embedding is None else self.embedding_dim
         with warnings.catch_warnings():             # the recurrent layer would repeat the warning given above
-            warnings.filterwarnings("ignore", message=r".*dropout=.* has no effect with num_layers=1", category=UserWarning)
+            warnings.filterwarnings("ignore", message=r".*has no effect with num_layers=1", category=UserWarning)
             self.rnn = CELLS[self.cell](D, H, num_layers=self.num_layers, dropout=self.dropout, dtype=dtype, rng=rng)
         self.head = Linear(H, V, dtype=dtype, rng=rng)
         # the sub-layers' own arrays, params and grads alike: the layers fill their grads in place, so a reference

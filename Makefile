@@ -23,7 +23,7 @@ help:
 	@echo "make student    student editions (solutions removed) in build/student/"
 	@echo "make torch      optional: install the CPU build of PyTorch for the comparison tests"
 	@echo "make browser    optional: install Chromium (Debian) for the offline-site browser test"
-	@echo "make bench      run the layer benchmark (prints figures)"
+	@echo "make bench      run the benchmarks (prints figures)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,7 @@ torch: $(STAMP)
 
 bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_layers.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_gru_forms.py
 
 clean:
 	rm -rf build .pytest_cache

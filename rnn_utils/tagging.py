@@ -90,7 +90,7 @@ class TaggingGrammar:
         VP_2    -> invented a new spell | gave a speech | were great presidents
         OBJ     -> NAME (prob p_person)  |  THING
         THING   -> NAME' NOUN (prob p_named)  |  teddy bears | jack rabbits | grace notes   [all 0]
-        NAME'   -> a NAME, tagged 0 (a name describing a thing)
+        NAME'   -> NAME (the same words, tagged 0: a name describing a thing)
         NOUN    -> books | posters | costumes
         TVP     -> are on sale | are popular                                            [0 ...]
 

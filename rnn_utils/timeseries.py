@@ -354,7 +354,11 @@ def train_forecaster(model: Forecaster, inputs, targets, *, train_end: int, val_
     (the state needs a few steps to fill). With val_end, the validation MSE over positions [train_end, val_end),
     predicted in one pass from the start (`forecaster_predict`), is measured every `eval_every` updates and at
     the end; the parameters with the lowest one are restored at the end.
-    Returns {"loss": (steps,), "val_step": ..., "val_mse": ...} as `train_window_model`.
+    Returns {"loss": (steps,), "val_step": ..., "val_mse": ...} as `train_window_model`, and with val_end two
+    diagnostics measured at the same updates (never used for selection): "train_pass_mse", the MSE of that same
+    one pass over the training positions [warmup, train_end), and "val_window_mse", the validation MSE when the
+    validation positions are read the way training reads (windows of seq_len from a zero state,
+    the first `warmup` positions of each window unscored).
     """
     if not isinstance(model, Forecaster):
         raise ValueError(f"model: expected a Forecaster, got {type(model).__name__}")
@@ -380,6 +384,7 @@ def train_forecaster(model: Forecaster, inputs, targets, *, train_end: int, val_
     opt = Adam(model.params, lr=lr)
     offsets = np.arange(seq_len)
     losses, val_step, val_mse, best = np.empty(steps), [], [], None
+    train_pass, val_window = [], []
     for i in range(steps):
         starts = rng.integers(0, train_end - seq_len + 1, size=batch_size)
         idx = starts[None, :] + offsets[:, None]                     # (T, B)
@@ -400,6 +405,33 @@ def train_forecaster(model: Forecaster, inputs, targets, *, train_end: int, val_
                 best = model.state_dict()
             val_step.append(i + 1)
             val_mse.append(v)
+            train_pass.append(mean_squared_error(pred[warmup:train_end], y[warmup:train_end]))
+            val_window.append(_windowed_mse(model, X, y, train_end, val_end, seq_len, warmup))
     if best is not None:
         _restore(model, best)
-    return {"loss": losses, "val_step": np.array(val_step, dtype=np.int64), "val_mse": np.array(val_mse)}
+    hist = {"loss": losses, "val_step": np.array(val_step, dtype=np.int64), "val_mse": np.array(val_mse)}
+    if val_end is not None:
+        hist["train_pass_mse"], hist["val_window_mse"] = np.array(train_pass), np.array(val_window)
+    return hist
+
+
+def _windowed_mse(model: Forecaster, X: np.ndarray, y: np.ndarray, start: int, end: int, seq_len: int,
+                  warmup: int) -> float:
+    """MSE over positions [start, end) predicted in windows as training reads them (checked by the caller).
+
+    Window k reads inputs [s_k - warmup, s_k - warmup + seq_len) from a zero state, s_k = start + k (seq_len -
+    warmup), and scores its positions from s_k on (clipped at end); needs start >= warmup.
+    """
+    step = seq_len - warmup
+    starts = np.arange(start, end, step)
+    full, sq = starts[starts + step <= end], 0.0
+    if full.size:                                                    # all whole windows in one batch
+        idx = (full - warmup)[None, :] + np.arange(seq_len)[:, None]   # (seq_len, K)
+        Y, _ = model.forward(X[idx])
+        d = Y[warmup:] - y[idx][warmup:]
+        sq += float(np.sum(d * d))
+    for s in starts[starts + step > end]:                            # the last, shorter window
+        Y, _ = model.forward(X[s - warmup:end, None, :])
+        d = Y[warmup:, 0] - y[s:end]
+        sq += float(d @ d)
+    return sq / (end - start)

@@ -165,3 +165,30 @@ def test_train_forecaster_beats_persistence_on_a_sine_and_keeps_the_best_validat
     assert val == pytest.approx(hist["val_mse"].min(), rel=1e-12)
     persistence = mean_squared_error(x[320:-1], x[321:])
     assert mean_squared_error(pred[320:], x[321:]) < 0.2 * persistence
+
+
+def test_train_forecaster_diagnostics_match_a_hand_loop_over_windows_and_one_pass():
+    x = np.sin(0.3 * np.arange(300)) + 0.1 * RNG(11).standard_normal(300)
+    net = Forecaster(1, 5, cell="gru", rng=RNG(12))
+    train_end, val_end, seq_len, warmup = 150, 237, 20, 4     # 87 validation positions: 5 whole windows + 7
+    hist = train_forecaster(net, x[:-1], x[1:], train_end=train_end, val_end=val_end, seq_len=seq_len,
+                            batch_size=4, steps=30, lr=1e-2, rng=RNG(13), warmup=warmup, eval_every=30)
+    assert hist["val_window_mse"].shape == hist["train_pass_mse"].shape == hist["val_mse"].shape == (1,)
+    # the single evaluation happened at the last update, so the restored parameters are the evaluated ones
+    inp, tgt = x[:-1], x[1:]
+    sq, n = 0.0, 0
+    for pos in range(train_end, val_end):                      # each position: its own window, by hand
+        k = (pos - train_end) // (seq_len - warmup)
+        lo = train_end + k * (seq_len - warmup) - warmup        # the window's first input, zero state there
+        h = None
+        for t in range(lo, pos + 1):
+            y_t, h = net.forward(inp[t:t + 1, None, None], h)
+        sq += (y_t[0, 0] - tgt[pos]) ** 2
+        n += 1
+    assert n == 87
+    assert hist["val_window_mse"][0] == pytest.approx(sq / n, rel=1e-10)
+    pred = forecaster_predict(net, inp)
+    assert hist["train_pass_mse"][0] == pytest.approx(np.mean((pred[warmup:train_end] - tgt[warmup:train_end]) ** 2),
+                                                      rel=1e-10)
+    assert "val_window_mse" not in train_forecaster(net, inp, tgt, train_end=train_end, seq_len=seq_len,
+                                                    batch_size=4, steps=2, lr=1e-2, rng=RNG(14))

@@ -336,12 +336,40 @@ def test_state_gradient_norms_of_a_linear_rnn_decay_by_the_weight():
 
 
 def test_state_gradient_norms_lstm_has_two_columns_and_the_highway():
-    # zero weights, forget bias b: f = sigmoid(b) everywhere; dc gets f times itself each step plus the h path
-    D, H = 2, 3
+    # independent truth: centred differences of L = sum(g * h_T) with respect to h_t (c_t held fixed) and to c_t
+    # (h_t held fixed), each state fed unchanged to the later steps; g = the unit-norm direction drawn from the
+    # same rng as the function does
+    D, H, T, B = 2, 3, 5, 2
     p = _cell_params(np.random.default_rng(34), 4, D, H)
-    norms = state_gradient_norms(LSTM_CELL, p, np.random.default_rng(35).standard_normal((5, 2, D)),
-                                 rng=np.random.default_rng(1))
-    assert norms.shape == (5, 2) and norms[0, 1] == 0.0 and norms[1, 1] > 0
+    X = np.random.default_rng(35).standard_normal((T, B, D))
+    norms = state_gradient_norms(LSTM_CELL, p, X, rng=np.random.default_rng(1))
+    g = np.random.default_rng(1).standard_normal((B, H))
+    g /= np.linalg.norm(g, axis=1, keepdims=True)
+    states = [(np.zeros((B, H)), np.zeros((B, H)))]
+    for t in range(T):
+        states.append(LSTM_CELL.forward(X[t], states[-1], p)[0])
+
+    def loss_from(t, state):              # state = the output of step t; run steps t+1 .. T-1
+        for s in range(t + 1, T):
+            state, _ = LSTM_CELL.forward(X[s], state, p)
+        return float(np.sum(g * state[0]))
+
+    eps = 1e-6
+    expected = np.empty((T, 2))
+    for k in range(T):
+        t = T - 1 - k
+        for j in range(2):
+            grad = np.empty((B, H))
+            for idx in np.ndindex(B, H):
+                plus, minus = [s.copy() for s in states[t + 1]], [s.copy() for s in states[t + 1]]
+                plus[j][idx] += eps
+                minus[j][idx] -= eps
+                grad[idx] = (loss_from(t, tuple(plus)) - loss_from(t, tuple(minus))) / (2 * eps)
+            expected[k, j] = np.linalg.norm(grad, axis=1).mean()
+    assert norms.shape == (T, 2)
+    assert norms[0, 0] == pytest.approx(1.0) and norms[0, 1] == 0.0
+    np.testing.assert_allclose(norms[1:], expected[1:], rtol=1e-6)
+    assert np.allclose(expected[0], [1.0, 0.0], atol=1e-8)
 
 
 def test_comparison_helpers_reject_bad_arguments():

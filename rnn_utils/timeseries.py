@@ -9,7 +9,7 @@ forecaster with a squared-error loss.
     w, b = fit_autoregressive(X, y)                      # least squares: x_hat[t] = w . x[t-8:t] + b
     y_hat = autoregressive_forecast(w, b, X)             # (N,)
 
-    mlp = WindowMLP(8, 16, rng=rng)                      # x_hat = w2 . tanh(W1 x_window + b1) + b2
+    mlp = WindowMLP(8, 16, rng=rng)                      # x_hat = u2 . tanh(U1 x_window + b1) + b2
     y_hat = mlp.forward(X); dX = mlp.backward(dy)        # X (N, W) -> (N,); fills mlp.grads
     history = train_window_model(mlp, X_tr, y_tr, steps=500, batch_size=64, lr=3e-3, rng=rng, val=(X_va, y_va))
 
@@ -180,7 +180,7 @@ def mean_squared_error(pred, target) -> float:
 class WindowMLP(Module):
     """A feed-forward net on a window of W past values (the notes' memoryless non-linear model):
 
-        a = W1 x + b1,  z = tanh(a),  y_hat = w2 . z + b2        for one window x (W,), hidden size K
+        a = U1 x + b1,  s = tanh(a),  y_hat = u2 . s + b2        for one window x (W,), hidden size K
 
     Batched: X (M, W) -> y_hat (M,). Parameters "hidden.weight" (K, W), "hidden.bias" (K,), "out.weight" (1, K),
     "out.bias" (1,) (two `Linear` layers, torch.nn.Linear initialisation). rng is required.

@@ -1,6 +1,6 @@
 """Benchmark: time per step of rnn_utils.GRU with reset_after=True (PyTorch/cuDNN form) vs False (Cho et al.).
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_gru_forms.py [--reps R] [--threads N]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_gru_forms.py [--reps R] [--threads N] [--runs K]
 
 Why the two forms can differ in speed: with reset_after=True, r multiplies (h W_hn^T + b_hn) after the product,
 so one product h_prev W_hh^T (B, 3H) per step serves all three gates; with reset_after=False the candidate's
@@ -13,6 +13,13 @@ Timing: each form is timed in its own block (one untimed call, then R timed call
 the other form; the two forms take turns block by block for 3 rounds; best and median over single calls. The BLAS
 library and kernel in use are printed first (threadpoolctl if installed, else numpy's bundled OpenBLAS via ctypes).
 Prints figures only.
+
+Output format (notebook 06 parses it, keep it stable): a comment header (lines starting with "# ": command, CPUs,
+load average at the start), then for each of the K runs (--runs, default 1) a line "=== run k", a line
+"  YYYY-MM-DD HH:MM UTC", a line "  # load average a, b, c", the "BLAS: ..." line (with "kernel X," and
+"N thread(s)"), a description line, the column header and six table rows
+"H pass best / median best / median ratiox", the ratio being Cho / reset after of the fastest call. A final
+comment line gives the load average at the end. To store it: ... bench_gru_forms.py --runs 4 > results_gru_forms.txt
 """
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ def _parse():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     p.add_argument("--reps", type=int, default=10, help="timed calls per block (default 10)")
+    p.add_argument("--runs", type=int, default=1, help="independent runs, one after the other (default 1)")
     return p.parse_args()
 
 
@@ -84,7 +92,25 @@ def timed_blocks(runs, reps, rounds=3):
     return {k: (min(v), float(np.median(v))) for k, v in times.items()}
 
 
+def _load() -> str:
+    try:
+        return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    except (AttributeError, OSError):
+        return "load average unknown"
+
+
 def main():
+    print(f"# Output of benchmarks/bench_gru_forms.py --threads {ARGS.threads} --reps {ARGS.reps} --runs {ARGS.runs}")
+    print(f"# Machine: {os.cpu_count()} logical CPUs; {_load()} at the start")
+    for k in range(1, ARGS.runs + 1):
+        print(f"=== run {k}")
+        print("  " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+        print(f"  # {_load()}")
+        one_run()
+    print(f"# {_load()} at the end")
+
+
+def one_run():
     print("BLAS:", blas_info())
     print(f"float32, {ARGS.threads} thread(s), {ARGS.reps} timed calls per block, 3 rounds; microseconds per step "
           f"(best / median)")

@@ -19,7 +19,10 @@ load average at the start), then for each of the K runs (--runs, default 1) a li
 "  YYYY-MM-DD HH:MM UTC", a line "  # load average a, b, c", the "BLAS: ..." line (with "kernel X," and
 "N thread(s)"), a description line, the column header and six table rows
 "H pass best / median best / median ratiox", the ratio being Cho / reset after of the fastest call. A final
-comment line gives the load average at the end. To store it: ... bench_gru_forms.py --runs 4 > results_gru_forms.txt
+comment line gives the load average at the end. benchmarks/results_gru_forms.txt was made, from the repository's
+root, by exactly this command (`make bench` makes a single run, printed to the terminal):
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_gru_forms.py --runs 4 > benchmarks/results_gru_forms.txt
 """
 from __future__ import annotations
 

@@ -15,12 +15,18 @@ caller spells it, so a function that hands its argument on to another one checks
     check_float_dtype(name, dtype)        float32 or float64, whatever the caller passed
     check_numeric_dtype(name, dtype)      any real numeric dtype
     renamed(callee, caller)               re-raise a callee's ValueError under the caller's argument name
+    check_recurrent_layer(name, layer)    an RNN, LSTM, GRU or Unrolled (what a head on top of a layer reads)
+    check_training_args(...)             steps, batch_size, lr, clip, rng of a training loop
+    warn_unused_dropout(owner, p, L)      torch's UserWarning for dropout > 0 with num_layers == 1
 
 Internal helpers; not part of the public API.
 """
 from __future__ import annotations
 
 import math
+import os as _os
+import sys as _sys
+import warnings as _warnings
 from typing import Iterator, Optional, Sequence
 
 import numpy as np
@@ -30,7 +36,7 @@ Dim = Optional[int]
 __all__ = [
     "describe_shape", "as_array", "check_array", "check_token_ids", "check_positive_int", "check_count",
     "check_real", "check_bool", "check_choice", "check_rng", "check_float_dtype", "check_numeric_dtype",
-    "check_stack_args", "renamed",
+    "check_stack_args", "renamed", "check_recurrent_layer", "check_training_args", "warn_unused_dropout",
 ]
 
 
@@ -273,11 +279,28 @@ class renamed:
         return False
 
 
-# ---------------------------------------------------------------------- warnings (appended for notebook 08)
-import os as _os  # noqa: E402
-import sys as _sys  # noqa: E402
-import warnings as _warnings  # noqa: E402
+def check_recurrent_layer(name: str, layer):
+    """A recurrent layer (RNN, LSTM, GRU, Unrolled): anything with the attributes a head on top of it reads."""
+    for attr in ("input_size", "hidden_size", "params", "grads", "forward", "backward"):
+        if not hasattr(layer, attr):
+            raise ValueError(f"{name}: expected a recurrent layer (RNN, LSTM, GRU, Unrolled) with .{attr}, "
+                             f"got {type(layer).__name__}")
+    return layer
 
+
+def check_training_args(steps, batch_size, lr, clip, rng):
+    """The arguments every fixed-budget training loop shares, checked in this order under these names:
+    steps and batch_size (integers >= 1), lr (> 0), clip (> 0, or None for no clipping), rng (a Generator).
+    Returns them checked, in the same order."""
+    steps = check_positive_int("steps", steps)
+    batch_size = check_positive_int("batch_size", batch_size)
+    lr = check_real("lr", lr, 0.0, low_open=True)
+    if clip is not None:
+        clip = check_real("clip", clip, 0.0, low_open=True)
+    return steps, batch_size, lr, clip, check_rng("rng", rng)
+
+
+# ---------------------------------------------------------------------- warnings
 
 def warn_unused_dropout(owner: str, dropout: float, num_layers: int) -> None:
     """Warn (UserWarning, as torch does) when `dropout` > 0 cannot act: with num_layers == 1 there is no layer

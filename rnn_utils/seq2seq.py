@@ -37,7 +37,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._checks import check_array, check_count, check_positive_int, check_real, check_rng, check_token_ids
+from ._checks import check_array, check_count, check_positive_int, check_rng, check_token_ids, check_training_args
 from .data import EOS_ID, PAD_ID, Vocabulary
 from .layers import Embedding, Linear
 from .losses import log_softmax, softmax_cross_entropy
@@ -304,12 +304,7 @@ def train_seq2seq(model: Seq2Seq, task: NumberTask, numbers, *, steps: int, batc
     Each update draws a source length Ts with probability proportional to how many training numbers have it,
     then batch_size numbers of that length (with replacement). Returns the loss of every update (steps,), nats.
     """
-    steps = check_positive_int("steps", steps)
-    batch_size = check_positive_int("batch_size", batch_size)
-    lr = check_real("lr", lr, 0.0, low_open=True)
-    if clip is not None:
-        clip = check_real("clip", clip, 0.0, low_open=True)
-    rng = check_rng("rng", rng)
+    steps, batch_size, lr, clip, rng = check_training_args(steps, batch_size, lr, clip, rng)
     groups = list(task.group_by_length(numbers).values())
     sizes = np.array([g.size for g in groups], dtype=np.float64)
     opt = Adam(model.params, lr=lr)

@@ -43,7 +43,10 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._checks import check_array, check_count, check_positive_int, check_real, check_rng, check_token_ids, renamed
+from ._checks import (
+    check_array, check_count, check_positive_int, check_real, check_recurrent_layer, check_rng, check_token_ids,
+    check_training_args, renamed,
+)
 from .data import EOS, EOS_ID, Vocabulary, one_hot_unchecked, pad_batch
 from .layers import Linear
 from .losses import softmax_cross_entropy
@@ -359,11 +362,7 @@ class Tagger(Module):
 
     def __init__(self, layer, num_tags: int, *, lookahead: int = 0, end_id: int = EOS_ID, rng: np.random.Generator):
         super().__init__()
-        for attr in ("input_size", "hidden_size", "params", "grads", "forward", "backward"):
-            if not hasattr(layer, attr):
-                raise ValueError(f"layer: expected a recurrent layer (RNN, LSTM, GRU, Unrolled) with .{attr}, "
-                                 f"got {type(layer).__name__}")
-        self.layer = layer
+        self.layer = check_recurrent_layer("layer", layer)
         self.num_tags = check_positive_int("num_tags", num_tags)
         self.lookahead = check_count("lookahead", lookahead)
         self.bidirectional = bool(getattr(layer, "bidirectional", False))
@@ -437,12 +436,7 @@ def train_tagger(model: Tagger, grammar: TaggingGrammar, *, steps: int, batch_si
         raise ValueError(f"model: expected a Tagger, got {type(model).__name__}")
     if not isinstance(grammar, TaggingGrammar):
         raise ValueError(f"grammar: expected a TaggingGrammar, got {type(grammar).__name__}")
-    steps = check_positive_int("steps", steps)
-    batch_size = check_positive_int("batch_size", batch_size)
-    lr = check_real("lr", lr, 0.0, low_open=True)
-    if clip is not None:
-        clip = check_real("clip", clip, 0.0, low_open=True)
-    rng = check_rng("rng", rng)
+    steps, batch_size, lr, clip, rng = check_training_args(steps, batch_size, lr, clip, rng)
     if model.layer.input_size != grammar.vocab_size:
         raise ValueError(f"model: its layer reads input_size={model.layer.input_size}, the grammar has "
                          f"vocab_size={grammar.vocab_size}")

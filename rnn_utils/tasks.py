@@ -27,7 +27,10 @@ from typing import Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._checks import check_array, check_count, check_positive_int, check_real, check_rng, check_token_ids
+from ._checks import (
+    check_array, check_count, check_positive_int, check_real, check_recurrent_layer, check_rng, check_token_ids,
+    check_training_args,
+)
 from .cells import Cell
 from .data import one_hot
 from .grammars import AgreementGrammar
@@ -129,11 +132,7 @@ class SequenceClassifier(Module):
 
     def __init__(self, layer, num_classes: int, *, rng: np.random.Generator):
         super().__init__()
-        for attr in ("input_size", "hidden_size", "params", "grads", "forward", "backward"):
-            if not hasattr(layer, attr):
-                raise ValueError(f"layer: expected a recurrent layer (RNN, LSTM, GRU, Unrolled) with .{attr}, "
-                                 f"got {type(layer).__name__}")
-        self.layer = layer
+        self.layer = check_recurrent_layer("layer", layer)
         self.num_classes = check_positive_int("num_classes", num_classes)
         rng = check_rng("rng", rng)
         out = layer.hidden_size * (2 if getattr(layer, "bidirectional", False) else 1)
@@ -190,12 +189,7 @@ def train_classifier(model: SequenceClassifier, task, *, steps: int, batch_size:
     task: any object with .sample(n, rng) -> (ids (T, n), targets (n,)), e.g. a LagTask.
     Returns the loss of every update, shape (steps,), in nats.
     """
-    steps = check_positive_int("steps", steps)
-    batch_size = check_positive_int("batch_size", batch_size)
-    lr = check_real("lr", lr, 0.0, low_open=True)
-    if clip is not None:
-        clip = check_real("clip", clip, 0.0, low_open=True)
-    rng = check_rng("rng", rng)
+    steps, batch_size, lr, clip, rng = check_training_args(steps, batch_size, lr, clip, rng)
     if not hasattr(task, "sample"):
         raise ValueError(f"task: expected an object with .sample(n, rng) (e.g. LagTask), got {type(task).__name__}")
     opt = Adam(model.params, lr=lr)

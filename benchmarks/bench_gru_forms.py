@@ -11,7 +11,8 @@ For each (T, B, D, H) in T = 64, B = 32, D = 32, H in {32, 128, 256} (float32; 1
 measurements per form: forward only, and forward + backward, each divided by T (time per step).
 Timing: each form is timed in its own block (one untimed call, then R timed calls), never call-interleaved with
 the other form; the two forms take turns block by block for 3 rounds; best and median over single calls. The BLAS
-library and kernel in use are printed first (threadpoolctl if installed, else numpy's bundled OpenBLAS via ctypes).
+library and kernel in use are printed first (benchmarks/_bench.py: threadpoolctl if installed, else numpy's bundled
+OpenBLAS via ctypes, else numpy.show_config()).
 Prints figures only.
 
 Output format (notebook 06 parses it, keep it stable): a comment header (lines starting with "# ": command, CPUs,
@@ -27,7 +28,6 @@ root, by exactly this command (`make bench` makes a single run, printed to the t
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import sys
 
@@ -49,50 +49,8 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from _bench import blas_info, timed_blocks  # noqa: E402  (this script's folder is on sys.path)
 from rnn_utils.recurrent import GRU  # noqa: E402
-
-
-def blas_info() -> str:
-    """The BLAS library, version, kernel (core type) and thread count numpy is using right now."""
-    try:
-        from threadpoolctl import threadpool_info
-
-        rows = [i for i in threadpool_info() if i.get("user_api") == "blas"]
-        return "; ".join(f"{i.get('internal_api')} {i.get('version')}, kernel {i.get('architecture')}, "
-                         f"{i.get('num_threads')} thread(s) [threadpoolctl]" for i in rows)
-    except ImportError:
-        pass
-    try:
-        import ctypes
-
-        libdir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-        lib = ctypes.CDLL(sorted(glob.glob(os.path.join(libdir, "libscipy_openblas*.so*")))[0])
-        for sfx in ("64_", ""):
-            get_core = getattr(lib, f"scipy_openblas_get_corename{sfx}", None)
-            if get_core is not None:
-                break
-        get_cfg = getattr(lib, f"scipy_openblas_get_config{sfx}")
-        get_thr = getattr(lib, f"scipy_openblas_get_num_threads{sfx}")
-        get_core.restype = get_cfg.restype = ctypes.c_char_p
-        return (f"{get_cfg().decode().strip()}, kernel {get_core().decode()}, {get_thr()} thread(s) "
-                f"[numpy's bundled OpenBLAS via ctypes]")
-    except (IndexError, OSError, AttributeError):
-        pass
-    return "BLAS unknown [runtime kernel unknown]"
-
-
-def timed_blocks(runs, reps, rounds=3):
-    """runs: {name: callable}. Each in its own blocks (one untimed call, then `reps` timed calls), taking turns
-    block by block for `rounds` rounds. Returns {name: (best_s, median_s)} over single calls."""
-    times = {k: [] for k in runs}
-    for _ in range(rounds):
-        for k, fn in runs.items():
-            fn()
-            for _ in range(reps):
-                t0 = time.perf_counter()
-                fn()
-                times[k].append(time.perf_counter() - t0)
-    return {k: (min(v), float(np.median(v))) for k, v in times.items()}
 
 
 def _load() -> str:
